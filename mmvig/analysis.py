@@ -1,0 +1,46 @@
+"""FLOPs counted the way the paper's numbers were.
+
+The published FLOPs (multiply-adds, as fvcore counts) cover convolutions,
+norm layers, linear layers and the KNN distance product ``x^T y`` (N * M * C
+per Grapher); top-k, pooling, activations and element-wise ops are not
+counted. The authors' relative-position bias is a precomputed buffer, so it
+costs nothing there; mmvig forms it per chunk as a product of the same size,
+which :func:`count_flops` reports separately as ``relative_pos``.
+"""
+import torch
+from mmengine.analysis import FlopAnalyzer
+from mmengine.analysis.jit_handles import get_shape
+
+
+def _baddbmm_flops(inputs, outputs):
+    """``baddbmm(bias, (B, n, C), (B, C, M))``: B * n * C * M."""
+    batch, rows, inner = get_shape(inputs[1])
+    return batch * rows * inner * get_shape(inputs[2])[-1]
+
+
+def count_flops(model, input_shape):
+    """Multiply-adds of one forward of ``model`` on zeros of
+    ``input_shape`` ``(B, C, H, W)``.
+
+    Returns:
+        dict: ``total`` (counted as the paper counts), its parts ``conv``,
+        ``norm``, ``linear``, ``knn`` (graph construction), and
+        ``relative_pos`` (mmvig's per-chunk bias, not in ``total``).
+    """
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        analyzer = FlopAnalyzer(model, torch.zeros(input_shape))
+        analyzer.set_op_handle('aten::baddbmm', _baddbmm_flops)
+        analyzer.unsupported_ops_warnings(False)
+        analyzer.uncalled_modules_warnings(False)
+        by_op = analyzer.by_operator()
+    model.train(was_training)
+    parts = dict(conv=by_op.get('conv', 0),
+                 norm=by_op.get('batch_norm', 0) + by_op.get('group_norm', 0)
+                 + by_op.get('layer_norm', 0),
+                 linear=by_op.get('linear', 0) + by_op.get('addmm', 0),
+                 knn=by_op.get('baddbmm', 0),
+                 relative_pos=by_op.get('matmul', 0))
+    parts['total'] = sum(v for k, v in parts.items() if k != 'relative_pos')
+    return parts

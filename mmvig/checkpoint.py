@@ -1,0 +1,366 @@
+"""Checkpoints: safe loading, the three ViG key layouts, strict loading.
+
+Three layouts of the same weights exist:
+
+- the authors' (``huawei-noah/Efficient-AI-Backbones``): ``stem.convs.{j}``,
+  ``pos_embed``, a flat ``backbone.{j}`` list of blocks (``.0`` Grapher,
+  ``.1`` FFN) and, for Pyramid ViG, downsamples (``backbone.{j}.conv``),
+  head ``prediction.{0,1,4}`` (1x1 convs);
+- mmpretrain's converted files: ``backbone.stem.{j}``,
+  ``backbone.blocks.{i}.{0,1}`` / ``backbone.stages.{s}.{j}`` (``j = 0`` is
+  the downsample of stages ``s > 0``), ``head.{fc1,bn,fc2}``;
+- mmvig's: ``backbone.stem.{i}.{conv,norm}``, ``backbone.blocks.{i}`` /
+  ``backbone.stages.{s}.{downsample,blocks.{b}}`` with
+  ``.grapher`` / ``.ffn`` inside, ``head.{fc1,norm,fc2}``.
+
+:func:`to_mmvig_layout` maps the first two onto the third. The fixed
+``relative_pos`` buffers of the other layouts are dropped with a report:
+mmvig regenerates the bias for the actual input size (identically at 224).
+
+Loading is weights-only (a checkpoint cannot run code) with a short
+allow-list of the plain data types mmengine puts in its own checkpoints; see
+:data:`SAFE_GLOBALS`. Importing mmvig routes mmengine's local and http(s)
+checkpoint loading through :func:`load_file`, so runners, ``load_from``,
+``--resume`` and ``init_cfg=dict(type='Pretrained')`` all load safely and
+accept the other layouts transparently.
+"""
+import os
+import os.path as osp
+import pickle
+import re
+import zipfile
+from collections import OrderedDict
+
+import torch
+from mmengine.logging import print_log
+
+# -- key layouts ------------------------------------------------------------
+
+_CONV_NORM = re.compile(r'\b(fc1|fc2|nn|nn1|nn2)\.([01])\.')
+
+
+def _conv_norm(name):
+    """``fc1.0.weight`` -> ``fc1.conv.weight``, ``fc1.1.x`` -> ``fc1.norm.x``
+    (the authors' ``Sequential(conv, bn)`` pairs)."""
+    return _CONV_NORM.sub(
+        lambda m: f'{m.group(1)}.{("conv", "norm")[int(m.group(2))]}.', name)
+
+
+def _block(rest):
+    """Inside a block: ``0.*`` Grapher, ``1.*`` FFN."""
+    part, rest = rest.split('.', 1)
+    rest = rest.replace('graph_conv.gconv.', 'graph_conv.')
+    return ('grapher.' if part == '0' else 'ffn.') + _conv_norm(rest)
+
+
+def _stem(index, rest):
+    """Flat ``[conv, bn, act, conv, bn, act, ...]`` index -> layer part."""
+    layer, part = divmod(int(index), 3)
+    return f'backbone.stem.{layer}.{("conv", "norm")[part]}.{rest}'
+
+
+def detect_layout(state_dict):
+    """``'authors'``, ``'mmpretrain'``, ``'mmvig'`` or ``None``."""
+    keys = set(state_dict)
+    if 'stem.convs.0.weight' in keys and 'pos_embed' in keys:
+        return 'authors'
+    if 'backbone.stem.0.weight' in keys:
+        return 'mmpretrain'
+    if 'backbone.stem.0.conv.weight' in keys or 'stem.0.conv.weight' in keys:
+        return 'mmvig'
+    return None
+
+
+def _from_authors(state_dict):
+    # Pyramid files interleave downsamples (backbone.{j}.conv.*) with blocks.
+    entries = sorted({int(k.split('.')[1]) for k in state_dict
+                      if k.startswith('backbone.')})
+    downsamples = {j for j in entries
+                   if f'backbone.{j}.conv.0.weight' in state_dict}
+    names, stage, block = {}, 0, 0
+    for j in entries:
+        if j in downsamples:
+            stage, block = stage + 1, 0
+            names[j] = f'backbone.stages.{stage}.downsample'
+        else:
+            names[j] = (f'backbone.stages.{stage}.blocks.{block}'
+                        if downsamples else f'backbone.blocks.{block}')
+            block += 1
+
+    out = OrderedDict()
+    for key, value in state_dict.items():
+        parts = key.split('.')
+        if key.startswith('stem.convs.'):
+            out[_stem(parts[2], '.'.join(parts[3:]))] = value
+        elif key == 'pos_embed':
+            out['backbone.pos_embed'] = value
+        elif key.startswith('backbone.'):
+            j, rest = int(parts[1]), '.'.join(parts[2:])
+            if j in downsamples:
+                out[f'{names[j]}.{_conv_norm("fc1." + rest[5:])[4:]}'] = value
+            else:
+                out[f'{names[j]}.{_block(rest)}'] = value
+        elif key.startswith('prediction.'):
+            layer = {'0': 'fc1', '1': 'norm', '4': 'fc2'}[parts[1]]
+            if layer != 'norm' and value.dim() == 4:
+                value = value.flatten(1)  # 1x1 conv -> linear
+            out[f'head.{layer}.{parts[2]}'] = value
+        else:
+            out[key] = value
+    return out
+
+
+def _from_mmpretrain(state_dict):
+    out = OrderedDict()
+    for key, value in state_dict.items():
+        parts = key.split('.')
+        if key.startswith('backbone.stem.'):
+            out[_stem(parts[2], '.'.join(parts[3:]))] = value
+        elif key.startswith('backbone.blocks.'):
+            out[f'backbone.blocks.{parts[2]}.{_block(".".join(parts[3:]))}'] \
+                = value
+        elif key.startswith('backbone.stages.'):
+            stage, j, rest = int(parts[2]), int(parts[3]), '.'.join(parts[4:])
+            if stage > 0 and j == 0:
+                name = _conv_norm('fc1.' + rest)[4:]
+                out[f'backbone.stages.{stage}.downsample.{name}'] = value
+            else:
+                block = j - 1 if stage > 0 else j
+                out[f'backbone.stages.{stage}.blocks.{block}.{_block(rest)}'] \
+                    = value
+        elif key.startswith('head.bn.'):
+            out['head.norm.' + key[len('head.bn.'):]] = value
+        else:
+            out[key] = value
+    return out
+
+
+def to_mmvig_layout(state_dict):
+    """Map an authors' or mmpretrain state dict onto mmvig's names.
+
+    Returns:
+        tuple[OrderedDict, str, list[str]]: the state dict (classifier-level
+        names: ``backbone.*``, ``head.*``), the layout it came in, and the
+        names of the dropped ``relative_pos`` buffers.
+    """
+    layout = detect_layout(state_dict)
+    convert = {'authors': _from_authors, 'mmpretrain': _from_mmpretrain}
+    converted = convert[layout](state_dict) if layout in convert else \
+        OrderedDict(state_dict)
+    dropped = [k for k in converted if k.endswith('.relative_pos')]
+    for key in dropped:
+        del converted[key]
+    return converted, layout, dropped
+
+
+# -- safe loading -------------------------------------------------------------
+
+
+def _history_buffer_getattr(owner, name):
+    """Stands in for ``getattr`` while unpickling.
+
+    mmengine's ``HistoryBuffer`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')``. The real ``getattr`` would let a
+    crafted file reach any attribute of any allowed object; this one
+    resolves only HistoryBuffer's own statistics methods.
+    """
+    from mmengine.logging import HistoryBuffer
+    if owner is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'refused getattr({owner!r}, {name!r}) while loading a checkpoint')
+
+
+def _safe_globals():
+    """Plain-data types mmengine writes into its checkpoints (``meta``,
+    ``message_hub``): numpy arrays, dtypes and scalars, and mmengine's
+    ``HistoryBuffer`` / ``ConfigDict``. None of them runs code when
+    unpickled."""
+    import numpy as np
+    from mmengine.config import ConfigDict
+    from mmengine.logging import HistoryBuffer
+    multiarray = np._core.multiarray if hasattr(np, '_core') else \
+        np.core.multiarray
+    dtype_classes = [type(np.dtype(c)) for c in '?bBhHiIlLqQefdgFDGSUVOMm']
+    return [
+        multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,
+        HistoryBuffer, ConfigDict, *dtype_classes,
+        (_history_buffer_getattr, 'builtins.getattr')
+    ]
+
+
+class CheckpointError(RuntimeError):
+    """A file that is not a usable checkpoint (unreadable, unsafe, or of
+    another architecture)."""
+
+
+def _download(url):
+    """Fetch ``url`` into torch's hub cache once (rank 0 first under DDP)
+    and return the local path."""
+    from mmengine.dist import barrier, get_dist_info
+    from torch.hub import download_url_to_file, get_dir
+    directory = osp.join(get_dir(), 'checkpoints')
+    os.makedirs(directory, exist_ok=True)
+    path = osp.join(directory, osp.basename(url.split('?')[0]))
+    rank, world_size = get_dist_info()
+    if rank == 0 and not osp.isfile(path):
+        print_log(f'Downloading {url} to {path}', logger='current')
+        download_url_to_file(url, path, progress=False)
+    if world_size > 1:
+        barrier()
+    return path
+
+
+def load_file(filename, map_location='cpu'):
+    """Load a checkpoint from a local path or an http(s) URL, weights-only.
+
+    Raises:
+        FileNotFoundError: no such file.
+        CheckpointError: the file is truncated, not a checkpoint, or holds
+            objects that could run code when loaded.
+    """
+    if filename.startswith(('http://', 'https://')):
+        filename = _download(filename)
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint {filename} does not exist')
+    try:
+        with torch.serialization.safe_globals(_safe_globals()):
+            return torch.load(filename, map_location=map_location,
+                              weights_only=True)
+    except pickle.UnpicklingError as err:
+        found = re.search(r'((?:unsupported global|refused getattr).*)',
+                          str(err), re.IGNORECASE)
+        if found:
+            raise CheckpointError(
+                f'refused to load {filename}: it contains objects that could '
+                f'run code when unpickled ({found.group(1)}), and mmvig '
+                f'loads checkpoints weights-only. If you trust the file, '
+                f're-save its state_dict with plain tensors.') from err
+        raise CheckpointError(
+            f'{filename} is not a PyTorch checkpoint (or is truncated): '
+            f'{str(err).strip().splitlines()[-1]}') from err
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile,
+            ValueError) as err:
+        raise CheckpointError(
+            f'{filename} is not a readable PyTorch checkpoint; it may be '
+            f'truncated or not a checkpoint at all: {err}') from err
+
+
+def state_dict_of(checkpoint):
+    """The state dict inside a checkpoint: ``state_dict``, ``model`` or the
+    checkpoint itself."""
+    if not isinstance(checkpoint, dict):
+        raise CheckpointError(
+            f'a checkpoint must be a dict, got {type(checkpoint).__name__}')
+    for key in ('state_dict', 'model'):
+        if key in checkpoint and isinstance(checkpoint[key], dict):
+            return checkpoint[key]
+    if not all(torch.is_tensor(v) for v in checkpoint.values()):
+        raise CheckpointError(
+            'the checkpoint holds neither a state_dict nor a model entry, '
+            f'and is no state dict itself (keys: {sorted(checkpoint)[:8]})')
+    return checkpoint
+
+
+def _strip(state_dict, prefix):
+    return OrderedDict((k[len(prefix):], v) for k, v in state_dict.items()
+                       if k.startswith(prefix))
+
+
+def load_state_dict_strict(module, state_dict, source='checkpoint'):
+    """Load ``state_dict`` into ``module`` and fail loudly on any mismatch.
+
+    Raises:
+        CheckpointError: naming the parameters whose shapes differ (a
+            checkpoint of another architecture) or the missing /
+            unexpected keys.
+    """
+    own = module.state_dict()
+    mismatched = [
+        f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}'
+        for k, v in state_dict.items() if k in own and v.shape != own[k].shape
+    ]
+    missing = [k for k in own if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in own]
+    problems = []
+    if mismatched:
+        problems.append(
+            f'{len(mismatched)} parameters have other shapes (is it a '
+            f'checkpoint of another arch?):\n  ' + '\n  '.join(mismatched[:10]))
+    if missing:
+        problems.append(f'{len(missing)} missing keys: {missing[:10]}')
+    if unexpected:
+        problems.append(f'{len(unexpected)} unexpected keys: {unexpected[:10]}')
+    if problems:
+        raise CheckpointError(
+            f'{source} does not fit {type(module).__name__}: ' +
+            '; '.join(problems))
+    module.load_state_dict(state_dict, strict=True)
+
+
+def load_pretrained_backbone(backbone, filename, prefix=None):
+    """Load a backbone from an authors', mmpretrain or mmvig checkpoint.
+
+    ``prefix`` selects a sub-tree of the checkpoint (as in mmengine's
+    ``Pretrained`` init); by default the ``backbone.`` part of a classifier
+    checkpoint, or the whole file if it holds only a backbone. Everything
+    not used (for instance the classification head) is reported by name.
+
+    Returns:
+        str: the report, also logged.
+    """
+    checkpoint = load_file(filename)
+    state_dict, layout, dropped = to_mmvig_layout(state_dict_of(checkpoint))
+    state_dict = OrderedDict(
+        (k[len('module.'):] if k.startswith('module.') else k, v)
+        for k, v in state_dict.items())
+    if prefix is None:
+        prefix = 'backbone.' if any(
+            k.startswith('backbone.') for k in state_dict) else ''
+    elif prefix and not prefix.endswith('.'):
+        prefix += '.'
+    selected = _strip(state_dict, prefix)
+    unused = sorted(k for k in state_dict if not k.startswith(prefix))
+    load_state_dict_strict(backbone, selected, source=filename)
+    notes = [f'loaded {len(selected)} tensors from {filename} '
+             f'({layout or "plain"} layout)']
+    if dropped:
+        notes.append(f'dropped {len(dropped)} fixed relative_pos buffers '
+                     f'(regenerated for the input size)')
+    if unused:
+        notes.append(f'not part of the backbone, unused: {unused}')
+    report = f'{type(backbone).__name__}: ' + '; '.join(notes)
+    print_log(report, logger='current')
+    return report
+
+
+# -- mmengine integration -----------------------------------------------------
+
+
+def _mmengine_loader(filename, map_location=None, **kwargs):
+    """Scheme loader for mmengine: safe loading, other ViG layouts
+    converted."""
+    checkpoint = load_file(filename, map_location=map_location or 'cpu')
+    try:
+        state_dict = state_dict_of(checkpoint)
+    except CheckpointError:
+        return checkpoint
+    converted, layout, dropped = to_mmvig_layout(state_dict)
+    if layout in ('authors', 'mmpretrain'):
+        print_log(
+            f'{filename}: converted {layout} ViG keys to mmvig names'
+            + (f', dropped {len(dropped)} fixed relative_pos buffers'
+               if dropped else ''), logger='current')
+        checkpoint = dict(state_dict=converted,
+                          meta=checkpoint.get('meta', {}))
+    return checkpoint
+
+
+def register_mmengine_loaders():
+    """Route mmengine's local and http(s) checkpoint loading through
+    :func:`load_file` (idempotent)."""
+    from mmengine.runner import CheckpointLoader
+    CheckpointLoader.register_scheme(
+        prefixes=('', 'http://', 'https://'), loader=_mmengine_loader,
+        force=True)

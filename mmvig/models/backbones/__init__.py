@@ -1,0 +1,4 @@
+from .pyramid_vig import PyramidViG
+from .vig import ViG
+
+__all__ = ['ViG', 'PyramidViG']

@@ -1,0 +1,191 @@
+"""What ViG and Pyramid ViG share as OpenMMLab backbones.
+
+Subclasses build ``stem``, ``pos_embed`` and their blocks, and describe them
+through :meth:`_layer_groups` (frozen together, one lr-decay depth each).
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.utils.checkpoint import checkpoint
+
+
+def resolve_arch(cls, arch):
+    """Settings of a named arch of ``cls.arch_settings`` or a dict with the
+    same keys."""
+    if isinstance(arch, str):
+        if arch not in cls.arch_settings:
+            raise ValueError(
+                f'unknown {cls.__name__} arch {arch!r}; choose from '
+                f'{sorted(cls.arch_settings)} or pass a dict with keys '
+                f'{sorted(next(iter(cls.arch_settings.values())))}')
+        return dict(cls.arch_settings[arch])
+    required = set(next(iter(cls.arch_settings.values())))
+    if not isinstance(arch, dict) or set(arch) != required:
+        raise ValueError(
+            f'a custom {cls.__name__} arch must be a dict with exactly the '
+            f'keys {sorted(required)}, got {arch!r}')
+    return dict(arch)
+
+
+class VisionGNNBase(BaseModule):
+    """Shared behaviour of the Vision GNN backbones.
+
+    Args:
+        out_indices (int | Sequence[int]): which outputs to return; negative
+            indices count from the end.
+        frozen_stages (int): freeze (no grad, eval mode) the stem, the
+            position embedding and the first ``frozen_stages`` stages (ViG:
+            blocks). 0 or -1 freezes nothing.
+        norm_eval (bool): keep norm layers in eval mode during training
+            (frozen statistics, as detectors fine-tune with).
+        with_cp (bool): recompute each block in the backward pass to save
+            memory (``torch.utils.checkpoint``).
+        init_cfg (dict, optional): ``None`` for the official initialisation
+            (Kaiming normal on every conv, zero bias), or
+            ``dict(type='Pretrained', checkpoint=PATH_OR_URL)`` to load the
+            authors', mmpretrain's or mmvig's weights (see
+            :mod:`mmvig.checkpoint`).
+    """
+
+    #: Total downsampling of the last output; smaller inputs are refused.
+    min_input_size = 1
+    num_outputs = 1
+
+    def __init__(self, out_indices, frozen_stages=0, norm_eval=False,
+                 with_cp=False, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self.out_indices = self._normalize_out_indices(out_indices)
+        if not -1 <= frozen_stages <= self.num_outputs:
+            raise ValueError(
+                f'frozen_stages must be in [-1, {self.num_outputs}] for '
+                f'{type(self).__name__}, got {frozen_stages}')
+        self.frozen_stages = max(frozen_stages, 0)
+        self.norm_eval = norm_eval
+        self.with_cp = with_cp
+
+    def _normalize_out_indices(self, out_indices):
+        if isinstance(out_indices, int):
+            out_indices = [out_indices]
+        if not isinstance(out_indices, (list, tuple)) or not out_indices:
+            raise TypeError(
+                f'out_indices must be an int or a non-empty sequence of ints, '
+                f'got {out_indices!r}')
+        normalized = []
+        for index in out_indices:
+            if not -self.num_outputs <= index < self.num_outputs:
+                raise ValueError(
+                    f'out_indices {index} is out of range for '
+                    f'{type(self).__name__} with {self.num_outputs} outputs '
+                    f'(valid: {-self.num_outputs} .. {self.num_outputs - 1})')
+            normalized.append(index % self.num_outputs)
+        if len(set(normalized)) != len(normalized):
+            raise ValueError(f'out_indices has duplicates: {out_indices!r}')
+        return sorted(normalized)
+
+    # -- subclass interface -------------------------------------------------
+    def _layer_groups(self):
+        """``[[name, ...], ...]``: parameter-name prefixes of each layer in
+        forward order, from the stem and position embedding (layer 0) to the
+        last block; each layer has one lr-decay depth."""
+        raise NotImplementedError
+
+    def _frozen_names(self):
+        """Modules and parameters that ``frozen_stages`` freezes."""
+        raise NotImplementedError
+
+    # -- input handling -----------------------------------------------------
+    def _check_input(self, x):
+        if x.dim() != 4:
+            raise ValueError(
+                f'{type(self).__name__} expects images (B, C, H, W), got a '
+                f'tensor of shape {tuple(x.shape)}')
+        height, width = x.shape[-2:]
+        if min(height, width) < self.min_input_size:
+            raise ValueError(
+                f'{type(self).__name__} needs inputs of at least '
+                f'{self.min_input_size}x{self.min_input_size} pixels (its '
+                f'output stride); got {height}x{width}. Resize or pad the '
+                f'image.')
+
+    def _embed(self, x):
+        """Stem plus the absolute position embedding, resized (bicubic) to
+        the actual grid."""
+        x = self.stem(x)
+        pos = self.pos_embed
+        if pos.shape[-2:] != x.shape[-2:]:
+            pos = F.interpolate(
+                pos, size=x.shape[-2:], mode='bicubic', align_corners=False)
+        return x + pos
+
+    def _run(self, block, x):
+        if self.with_cp and self.training and torch.is_grad_enabled():
+            return checkpoint(block, x, use_reentrant=False)
+        return block(x)
+
+    # -- training behaviour -------------------------------------------------
+    def _freeze_stages(self):
+        modules = dict(self.named_modules())
+        if self.frozen_stages == 0:
+            return
+        for name in self._frozen_names():
+            if name in modules:
+                modules[name].eval()
+                params = modules[name].parameters()
+            else:
+                params = [self.get_parameter(name)]
+            for param in params:
+                param.requires_grad = False
+
+    def train(self, mode=True):
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
+
+    def init_weights(self):
+        if self.init_cfg is not None and self.init_cfg.get(
+                'type') == 'Pretrained':
+            from mmvig.checkpoint import load_pretrained_backbone
+            load_pretrained_backbone(self, self.init_cfg['checkpoint'],
+                                     prefix=self.init_cfg.get('prefix'))
+            self._is_init = True
+        elif self.init_cfg is None:
+            # The authors' initialisation: Kaiming normal (fan-in) on every
+            # conv, zero bias; norm layers and pos-embed keep their defaults.
+            for module in self.modules():
+                if isinstance(module, nn.Conv2d):
+                    nn.init.kaiming_normal_(module.weight)
+                    if module.bias is not None:
+                        nn.init.zeros_(module.bias)
+            self._is_init = True
+        else:
+            super().init_weights()
+
+    def get_layer_depth(self, param_name, prefix=''):
+        """Depth of a parameter for layer-wise learning-rate decay.
+
+        The stem and position embedding are layer 0, each block one layer
+        (a downsample shares the depth of the block after it), and anything
+        outside the backbone (the head) is the last layer.
+
+        Returns:
+            tuple[int, int]: the parameter's depth and the number of layers.
+        """
+        groups = self._layer_groups()
+        num_layers = len(groups) + 1
+        if param_name.startswith(prefix):
+            name = param_name[len(prefix):]
+            for depth, names in enumerate(groups):
+                if any(name == n or name.startswith(n + '.') for n in names):
+                    return depth, num_layers
+        return num_layers - 1, num_layers
+
+    @property
+    def out_channels(self):
+        """Channels of each returned output, in order."""
+        return [info['channels'] for info in self.feature_info]

@@ -1,0 +1,151 @@
+"""Pyramid Vision GNN.
+
+`Vision GNN: An Image is Worth Graph of Nodes <https://arxiv.org/abs/2206.00272>`_
+(Han et al., NeurIPS 2022), Table 2: a stride-4 conv stem and four stages at
+strides 4, 8, 16 and 32, with a stride-2 conv between stages. Keys of the
+KNN graph are the nodes average-pooled by 4, 2, 1, 1 per stage, and a
+relative-position bias is added to the feature distance.
+"""
+import torch
+import torch.nn as nn
+
+from mmvig.ops import DEFAULT_CHUNK_BYTES, ConvNorm
+from mmvig.registry import MODELS
+from ..layers import ConvStem, ViGBlock
+from .base import VisionGNNBase, resolve_arch
+
+
+@MODELS.register_module()
+class PyramidViG(VisionGNNBase):
+    """Pyramid Vision GNN backbone.
+
+    Args:
+        arch (str | dict): ``'tiny'``, ``'small'``, ``'medium'``, ``'base'``
+            or a dict with ``depths`` and ``channels`` (one per stage).
+        in_channels (int): image channels. Defaults to 3.
+        k (int): neighbours per node. Defaults to 9.
+        reduce_ratios (Sequence[int]): key pooling ratio of each stage.
+            Defaults to ``(4, 2, 1, 1)``.
+        graph_conv_type (str): ``'mr'``, ``'edge'``, ``'sage'`` or
+            ``'gin'``. Defaults to ``'mr'``.
+        use_dilation (bool): dilated KNN, ``min(i // 4 + 1, ...)`` for the
+            ``i``-th block overall. Defaults to True.
+        use_stochastic (bool): stochastic dilated KNN during training.
+            Defaults to False (as in all released models).
+        epsilon (float): probability of the stochastic variant. Defaults
+            to 0.2.
+        relative_pos (bool): relative-position bias in the KNN. Defaults to
+            True.
+        train_size (int): input size the position embedding is stored for;
+            other sizes resize it. Defaults to 224.
+        out_indices (int | Sequence[int]): stages whose outputs are
+            returned (strides 4, 8, 16, 32). Defaults to -1 (the last).
+        drop_path_rate (float): stochastic depth of the last block (linear
+            from 0). Defaults to 0.
+        knn_chunk_bytes (int, optional): memory bound of a KNN distance
+            block; ``None`` for the dense formulation. Defaults to 64 MiB.
+        norm_cfg (dict): every norm layer. Defaults to ``dict(type='BN')``.
+        act_cfg (dict): every activation. Defaults to
+            ``dict(type='GELU')``.
+        frozen_stages, norm_eval, with_cp, init_cfg: see
+            :class:`VisionGNNBase`.
+    """
+
+    arch_settings = {
+        'tiny': dict(depths=[2, 2, 6, 2], channels=[48, 96, 240, 384]),
+        'small': dict(depths=[2, 2, 6, 2], channels=[80, 160, 400, 640]),
+        'medium': dict(depths=[2, 2, 16, 2], channels=[96, 192, 384, 768]),
+        'base': dict(depths=[2, 2, 18, 2], channels=[128, 256, 512, 1024]),
+    }
+    min_input_size = 32
+
+    def __init__(self, arch='tiny', in_channels=3, k=9,
+                 reduce_ratios=(4, 2, 1, 1), graph_conv_type='mr',
+                 use_dilation=True, use_stochastic=False, epsilon=0.2,
+                 relative_pos=True, train_size=224, out_indices=-1,
+                 drop_path_rate=0., knn_chunk_bytes=DEFAULT_CHUNK_BYTES,
+                 norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU'),
+                 frozen_stages=0, norm_eval=False, with_cp=False,
+                 init_cfg=None):
+        settings = resolve_arch(type(self), arch)
+        self.depths, self.channels = settings['depths'], settings['channels']
+        if len(self.depths) != len(self.channels) or len(
+                reduce_ratios) != len(self.depths):
+            raise ValueError(
+                f'depths, channels and reduce_ratios need one entry per '
+                f'stage, got {self.depths}, {self.channels}, '
+                f'{list(reduce_ratios)}')
+        self.num_outputs = len(self.depths)
+        super().__init__(out_indices, frozen_stages, norm_eval, with_cp,
+                         init_cfg)
+
+        c0 = self.channels[0]
+        self.stem = ConvStem(in_channels, [c0 // 2, c0, c0], [2, 2, 1],
+                             norm_cfg=norm_cfg, act_cfg=act_cfg)
+        grid = train_size // self.stem.stride
+        self.pos_embed = nn.Parameter(torch.zeros(1, c0, grid, grid))
+
+        num_blocks = sum(self.depths)
+        # 49 keys at stride 32 for a 224 input bound the dilation.
+        last_grid = train_size // (self.stem.stride * 2**(self.num_outputs - 1))
+        max_dilation = last_grid * last_grid // k
+        drop_rates = torch.linspace(0, drop_path_rate, num_blocks).tolist()
+        self.stages = nn.ModuleList()
+        block_index = 0
+        for i, (depth, channels) in enumerate(zip(self.depths, self.channels)):
+            stage = nn.Module()
+            if i > 0:
+                stage.downsample = ConvNorm(
+                    self.channels[i - 1], channels, 3, stride=2,
+                    norm_cfg=norm_cfg)
+            blocks = []
+            for _ in range(depth):
+                blocks.append(
+                    ViGBlock(
+                        channels, k=k,
+                        dilation=min(block_index // 4 + 1, max_dilation)
+                        if use_dilation else 1,
+                        reduce_ratio=reduce_ratios[i],
+                        relative_pos=relative_pos, conv_type=graph_conv_type,
+                        use_stochastic=use_stochastic, epsilon=epsilon,
+                        drop_path=drop_rates[block_index],
+                        knn_chunk_bytes=knn_chunk_bytes, norm_cfg=norm_cfg,
+                        act_cfg=act_cfg))
+                block_index += 1
+            stage.blocks = nn.ModuleList(blocks)
+            self.stages.append(stage)
+
+        self.feature_info = [
+            dict(index=i, channels=self.channels[i],
+                 stride=self.stem.stride * 2**i) for i in self.out_indices
+        ]
+        self._freeze_stages()
+
+    def _layer_groups(self):
+        groups = [['stem', 'pos_embed']]
+        for i, depth in enumerate(self.depths):
+            for j in range(depth):
+                names = [f'stages.{i}.blocks.{j}']
+                if i > 0 and j == 0:
+                    names.insert(0, f'stages.{i}.downsample')
+                groups.append(names)
+        return groups
+
+    def _frozen_names(self):
+        return ['stem', 'pos_embed'] + [
+            f'stages.{i}' for i in range(self.frozen_stages)]
+
+    def forward(self, x):
+        """``(B, C_in, H, W)`` -> tuple of ``(B, C_i, H / s_i, W / s_i)``
+        with ``s_i = 4 * 2**i``, one per ``out_indices``."""
+        self._check_input(x)
+        x = self._embed(x)
+        outs = []
+        for i, stage in enumerate(self.stages):
+            if i > 0:
+                x = stage.downsample(x)
+            for block in stage.blocks:
+                x = self._run(block, x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)

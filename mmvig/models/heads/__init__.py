@@ -1,0 +1,3 @@
+from .vig_head import ViGClsHead
+
+__all__ = ['ViGClsHead']

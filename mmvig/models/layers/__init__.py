@@ -1,0 +1,3 @@
+from .blocks import FFN, ConvStem, Grapher, ViGBlock
+
+__all__ = ['FFN', 'ConvStem', 'Grapher', 'ViGBlock']

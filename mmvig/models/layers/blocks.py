@@ -1,0 +1,141 @@
+"""Building blocks of ViG and Pyramid ViG (paper Sec. 3.1).
+
+A ViG block is a Grapher (graph mixing between nodes) followed by an FFN
+(per-node transformation), both residual, with a norm after every 1x1 conv.
+Feature maps stay ``(B, C, H, W)`` throughout; the ``H x W`` grid is the node
+set, flattened row-major when the graph is built.
+"""
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn.bricks import DropPath
+
+from mmvig.ops import (DEFAULT_CHUNK_BYTES, ConvNorm, GraphConv, knn_graph,
+                       relative_pos_factors)
+
+
+class Grapher(nn.Module):
+    """fc1 -> KNN graph + graph conv -> fc2 -> drop path, plus shortcut.
+
+    Args:
+        channels (int): node channels ``C``.
+        k (int): neighbours per node.
+        dilation (int): dilation of the KNN.
+        reduce_ratio (int): keys are the nodes average-pooled by this ratio
+            (partial windows at the border average the nodes they cover).
+        relative_pos (bool): add the relative-position bias to the distance.
+        conv_type (str): graph convolution, see :class:`GraphConv`.
+        use_stochastic (bool): stochastic dilated KNN during training.
+        epsilon (float): probability of the stochastic variant.
+        drop_path (float): stochastic depth rate.
+        knn_chunk_bytes (int, optional): memory bound of a KNN distance
+            block; ``None`` for the dense formulation.
+        norm_cfg (dict): norm layers. act_cfg (dict): activations.
+    """
+
+    def __init__(self, channels, k=9, dilation=1, reduce_ratio=1,
+                 relative_pos=False, conv_type='mr', use_stochastic=False,
+                 epsilon=0.2, drop_path=0., knn_chunk_bytes=DEFAULT_CHUNK_BYTES,
+                 norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
+        super().__init__()
+        self.k = k
+        self.dilation = dilation
+        self.reduce_ratio = reduce_ratio
+        self.relative_pos = relative_pos
+        self.use_stochastic = use_stochastic
+        self.epsilon = epsilon
+        self.knn_chunk_bytes = knn_chunk_bytes
+        self.fc1 = ConvNorm(channels, channels, norm_cfg=norm_cfg)
+        self.graph_conv = GraphConv(
+            channels, 2 * channels, conv_type, norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
+        self.fc2 = ConvNorm(2 * channels, channels, norm_cfg=norm_cfg)
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self._pos_cache = (None, None)
+
+    def _pos_factors(self, height, width, num_keys, like):
+        """Relative-position factors for this grid, kept for the last grid."""
+        key = (height, width, num_keys, like.device, like.dtype)
+        if self._pos_cache[0] != key:
+            factors = relative_pos_factors(
+                height, width, like.shape[1], num_keys, dtype=like.dtype,
+                device=like.device)
+            self._pos_cache = (key, factors)
+        return self._pos_cache[1]
+
+    def neighbours(self, x):
+        """Keys ``(B, C, M)`` and neighbour indices ``(B, N, k)`` of the
+        nodes of ``x`` ``(B, C, H, W)`` (the output of ``fc1``)."""
+        height, width = x.shape[-2:]
+        keys = x
+        if self.reduce_ratio > 1:
+            keys = F.avg_pool2d(x, self.reduce_ratio, ceil_mode=True)
+        keys = keys.flatten(2)
+        pos = None
+        if self.relative_pos:
+            pos = self._pos_factors(height, width, keys.shape[-1], x)
+        index = knn_graph(
+            x.flatten(2), None if self.reduce_ratio == 1 else keys, self.k,
+            self.dilation, stochastic=self.use_stochastic,
+            epsilon=self.epsilon, training=self.training, pos_factors=pos,
+            max_chunk_bytes=self.knn_chunk_bytes)
+        return keys, index
+
+    def forward(self, x):
+        batch, _, height, width = x.shape
+        shortcut = x
+        x = self.fc1(x)
+        keys, index = self.neighbours(x)
+        x = self.graph_conv(x.flatten(2), keys, index)
+        x = self.fc2(x.view(batch, -1, height, width))
+        return shortcut + self.drop_path(x)
+
+
+class FFN(nn.Module):
+    """Two 1x1 convs with a norm after each (hidden ``ratio * C``), plus
+    shortcut."""
+
+    def __init__(self, channels, ratio=4, drop_path=0.,
+                 norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
+        super().__init__()
+        self.fc1 = ConvNorm(channels, ratio * channels, norm_cfg=norm_cfg,
+                            act_cfg=act_cfg)
+        self.fc2 = ConvNorm(ratio * channels, channels, norm_cfg=norm_cfg)
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+
+    def forward(self, x):
+        return x + self.drop_path(self.fc2(self.fc1(x)))
+
+
+class ViGBlock(nn.Module):
+    """Grapher then FFN, each residual. Keyword arguments go to
+    :class:`Grapher`."""
+
+    def __init__(self, channels, drop_path=0., norm_cfg=dict(type='BN'),
+                 act_cfg=dict(type='GELU'), **grapher_kwargs):
+        super().__init__()
+        self.grapher = Grapher(
+            channels, drop_path=drop_path, norm_cfg=norm_cfg, act_cfg=act_cfg,
+            **grapher_kwargs)
+        self.ffn = FFN(channels, drop_path=drop_path, norm_cfg=norm_cfg,
+                       act_cfg=act_cfg)
+
+    def forward(self, x):
+        return self.ffn(self.grapher(x))
+
+
+class ConvStem(nn.Sequential):
+    """3x3 convs with the given widths and strides, a norm after each and an
+    activation after all but the last."""
+
+    def __init__(self, in_channels, widths, strides, norm_cfg=dict(type='BN'),
+                 act_cfg=dict(type='GELU')):
+        super().__init__()
+        for i, (width, stride) in enumerate(zip(widths, strides)):
+            last = i == len(widths) - 1
+            self.append(
+                ConvNorm(in_channels, width, 3, stride, norm_cfg=norm_cfg,
+                         act_cfg=None if last else act_cfg))
+            in_channels = width
+        self.stride = 1
+        for stride in strides:
+            self.stride *= stride

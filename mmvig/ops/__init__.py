@@ -1,0 +1,13 @@
+"""Graph operators: KNN graph construction and graph convolutions.
+
+Nothing here knows about models; the models in :mod:`mmvig.models` call these.
+"""
+from .graph_conv import GRAPH_CONV_TYPES, ConvNorm, GraphConv, gather_neighbours
+from .knn_graph import (DEFAULT_CHUNK_BYTES, clamp_neighbours, knn_graph,
+                        relative_pos_factors, sincos_pos_embed_2d)
+
+__all__ = [
+    'GRAPH_CONV_TYPES', 'ConvNorm', 'GraphConv', 'gather_neighbours',
+    'DEFAULT_CHUNK_BYTES', 'clamp_neighbours', 'knn_graph',
+    'relative_pos_factors', 'sincos_pos_embed_2d'
+]

@@ -1,0 +1,167 @@
+"""Dilated k-nearest-neighbour graph construction for Vision GNN.
+
+For each query node ``x_i`` the graph links the keys ``y_j`` nearest to it in
+L2-normalised feature space, optionally biased by a relative-position term
+(Pyramid ViG). Dilated KNN (DeepGCNs, Li et al. 2019) takes the ``k * d``
+nearest keys and keeps every ``d``-th; its stochastic variant keeps a random
+``k`` of them during training.
+
+Memory is bounded: queries are processed in chunks so that a distance block
+never exceeds ``max_chunk_bytes``, and the relative-position bias is never
+stored as an ``N x M`` tensor. It is the inner product of two low-rank
+factors (one row per query, one per key) and is formed per chunk.
+"""
+import warnings
+
+import torch
+import torch.nn.functional as F
+
+DEFAULT_CHUNK_BYTES = 64 * 2**20
+
+_warned = set()
+
+
+def _warn_once(message):
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, stacklevel=3)
+
+
+def sincos_pos_embed_2d(height, width, channels, dtype=torch.float32,
+                        device=None):
+    """2-D sin-cos position embedding of a ``height x width`` node grid.
+
+    Nodes are flattened row-major. The first half of the channels encodes the
+    column, the second half the row (as in MAE, which ViG's code follows).
+
+    Returns:
+        Tensor: ``(height * width, channels)``.
+    """
+    if channels % 4 != 0:
+        raise ValueError(
+            f'the sin-cos position embedding needs channels divisible by 4, '
+            f'got {channels}')
+    omega = torch.arange(channels // 4, dtype=torch.float32, device=device)
+    omega = 1. / 10000**(omega / (channels / 4))
+    rows, cols = torch.meshgrid(
+        torch.arange(height, dtype=torch.float32, device=device),
+        torch.arange(width, dtype=torch.float32, device=device),
+        indexing='ij')
+    parts = []
+    for coord in (cols, rows):
+        angles = coord.reshape(-1, 1) * omega
+        parts += [angles.sin(), angles.cos()]
+    return torch.cat(parts, dim=1).to(dtype)
+
+
+def relative_pos_factors(height, width, channels, num_keys, dtype=None,
+                         device=None):
+    """Factors of ViG's relative-position bias for a ``height x width`` grid.
+
+    The released Pyramid ViG checkpoints were trained with the bias
+    ``B = resize(-2 * PE @ PE.T / C)``, an ``(n, n)`` matrix bicubically
+    resized to ``(n, num_keys)`` along the flattened key index. That resize
+    acts on the key index only and is linear, so it commutes with the inner
+    product: ``B = PE @ resize(-2 * PE / C).T``. Returning both factors lets
+    :func:`knn_graph` form the bias chunk by chunk instead of storing it.
+
+    Returns:
+        tuple[Tensor, Tensor]: query factor ``(n, C)`` and key factor
+        ``(num_keys, C)`` whose product is the ``(n, num_keys)`` bias.
+    """
+    pe = sincos_pos_embed_2d(height, width, channels, device=device)
+    keys = -2. / channels * pe
+    if num_keys != pe.shape[0]:
+        # Bicubic resize over the flattened key index, exactly as the
+        # checkpoints were trained (a size-1 height axis is left untouched).
+        keys = F.interpolate(
+            keys.t()[None, :, None, :], size=(1, num_keys), mode='bicubic',
+            align_corners=False)[0, :, 0].t()
+    dtype = dtype or pe.dtype
+    return pe.to(dtype), keys.contiguous().to(dtype)
+
+
+def clamp_neighbours(k, dilation, num_keys):
+    """Largest ``(k, dilation)`` with ``k * dilation <= num_keys``.
+
+    Dilation is reduced first, so that ``k`` neighbours are kept whenever
+    there are that many keys.
+    """
+    if k * dilation <= num_keys:
+        return k, dilation
+    new_k = min(k, num_keys)
+    new_d = max(1, num_keys // new_k)
+    _warn_once(
+        f'KNN graph: k * dilation = {k} * {dilation} exceeds the {num_keys} '
+        f'keys of this input; using k={new_k}, dilation={new_d}. The input is '
+        f'smaller than the model was designed for.')
+    return new_k, new_d
+
+
+@torch.no_grad()
+def knn_graph(x, y=None, k=9, dilation=1, *, stochastic=False, epsilon=0.2,
+              training=False, pos_factors=None,
+              max_chunk_bytes=DEFAULT_CHUNK_BYTES):
+    """Indices of each query's dilated nearest keys.
+
+    Args:
+        x (Tensor): query features ``(B, C, N)``.
+        y (Tensor, optional): key features ``(B, C, M)``. Defaults to ``x``
+            (then every node is its own nearest neighbour).
+        k (int): neighbours per query.
+        dilation (int): keep every ``dilation``-th of the ``k * dilation``
+            nearest keys.
+        stochastic (bool): with probability ``epsilon`` during training,
+            keep a random ``k`` of the ``k * dilation`` nearest instead.
+        epsilon (float): see ``stochastic``.
+        training (bool): whether the caller is in training mode.
+        pos_factors (tuple[Tensor, Tensor], optional): relative-position
+            bias as factors ``(N, P)`` and ``(M, P)`` (see
+            :func:`relative_pos_factors`); their product is added to the
+            squared distance.
+        max_chunk_bytes (int, optional): bound on a distance block
+            ``(B, chunk, M)``; ``None`` computes all queries at once (the
+            dense formulation, for comparisons).
+
+    Returns:
+        Tensor: ``(B, N, k')`` int64 indices into the keys, nearest first,
+        where ``k' = k`` unless the input has fewer than ``k`` keys.
+    """
+    x = F.normalize(x, dim=1)
+    y = x if y is None else F.normalize(y, dim=1)
+    batch, _, num_queries = x.shape
+    num_keys = y.shape[-1]
+    k, dilation = clamp_neighbours(k, dilation, num_keys)
+    span = k * dilation
+
+    # ||x_i - y_j||^2 = ||x_i||^2 + ||y_j||^2 - 2 x_i.y_j; the first term is
+    # the same for every key of a query, so it cannot change the ranking.
+    key_sq = y.pow(2).sum(dim=1, keepdim=True)  # (B, 1, M)
+    queries = x.transpose(1, 2)  # (B, N, C)
+    if max_chunk_bytes is None:
+        chunk = num_queries
+    else:
+        row_bytes = batch * num_keys * x.element_size()
+        chunk = max(1, min(num_queries, max_chunk_bytes // row_bytes))
+
+    nearest = []
+    for start in range(0, num_queries, chunk):
+        rows = slice(start, start + chunk)
+        dist = torch.baddbmm(key_sq, queries[:, rows], y, alpha=-2)
+        if pos_factors is not None:
+            query_pos, key_pos = pos_factors
+            dist += query_pos[rows] @ key_pos.t()
+        nearest.append(dist.topk(span, dim=-1, largest=False).indices)
+        del dist
+    nearest = torch.cat(nearest, dim=1) if len(nearest) > 1 else nearest[0]
+
+    if stochastic and training and torch.rand(1).item() < epsilon:
+        keep = torch.randperm(span, device=nearest.device)[:k]
+        return nearest[..., keep]
+    return nearest[..., ::dilation]
+
+
+__all__ = [
+    'DEFAULT_CHUNK_BYTES', 'sincos_pos_embed_2d', 'relative_pos_factors',
+    'clamp_neighbours', 'knn_graph'
+]

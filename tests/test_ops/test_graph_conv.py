@@ -1,0 +1,69 @@
+import pytest
+import torch
+from mmpretrain.models.backbones.vig import GraphConv2d
+
+from mmvig.ops import GraphConv, gather_neighbours
+
+
+def _randomize(module):
+    for m in module.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    if hasattr(module, 'eps') and isinstance(module.eps, torch.nn.Parameter):
+        module.eps.data.fill_(0.3)
+
+
+def _mmvig_names(state_dict):
+    renamed = {}
+    for key, value in state_dict.items():
+        key = key.replace('gconv.', '')
+        for nn_name in ('nn1', 'nn2', 'nn'):
+            key = key.replace(f'{nn_name}.0.', f'{nn_name}.conv.')
+            key = key.replace(f'{nn_name}.1.', f'{nn_name}.norm.')
+        renamed[key] = value
+    return renamed
+
+
+def test_gather_neighbours():
+    y = torch.arange(2 * 3 * 5.).view(2, 3, 5)
+    index = torch.tensor([[[4, 0]], [[1, 1]]])
+    out = gather_neighbours(y, index)
+    assert out.shape == (2, 1, 2, 3)
+    assert torch.equal(out[0, 0, 0], y[0, :, 4])
+    assert torch.equal(out[1, 0, 1], y[1, :, 1])
+
+
+@pytest.mark.parametrize('conv_type', ['mr', 'edge', 'sage', 'gin'])
+@pytest.mark.parametrize('with_keys', [False, True])
+def test_equals_mmpretrain(conv_type, with_keys):
+    channels, nodes, num_keys, k = 16, 30, 12, 5
+    reference = GraphConv2d(channels, 2 * channels, conv_type,
+                            act_cfg=dict(type='GELU'),
+                            norm_cfg=dict(type='BN'))
+    _randomize(reference)
+    ours = GraphConv(channels, 2 * channels, conv_type)
+    ours.load_state_dict(_mmvig_names(reference.state_dict()))
+    reference.eval(), ours.eval()
+
+    x = torch.randn(2, channels, nodes)
+    y = torch.randn(2, channels, num_keys) if with_keys else x
+    index = torch.randint(0, y.shape[-1], (2, nodes, k))
+    centre = torch.arange(nodes).view(1, nodes, 1).expand(2, nodes, k)
+    expected = reference(x.unsqueeze(-1), torch.stack([index, centre]),
+                         y.unsqueeze(-1) if with_keys else None)
+    got = ours(x, y, index)
+    assert got.shape == (2, 2 * channels, nodes)
+    torch.testing.assert_close(got, expected.flatten(2), atol=1e-5,
+                               rtol=1e-5)
+
+
+def test_mr_parameter_count_and_unknown_type():
+    conv = GraphConv(192, 384, 'mr')
+    # grouped 1x1 conv 2C -> 2C (groups 4) + bias, BN
+    assert sum(p.numel() for p in conv.parameters()) == \
+        384 * 384 // 4 + 384 + 2 * 384
+    with pytest.raises(ValueError, match="unknown graph conv type 'max'"):
+        GraphConv(8, 16, 'max')

@@ -1,0 +1,142 @@
+import importlib
+import warnings
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmvig.ops import knn_graph, relative_pos_factors, sincos_pos_embed_2d
+
+# the module (its name is shadowed by the function in mmvig.ops)
+knn_module = importlib.import_module('mmvig.ops.knn_graph')
+
+
+def dense_reference(x, y, k, dilation, bias=None):
+    """The plain formulation: full distance matrix, sort, every d-th."""
+    x = F.normalize(x, dim=1)
+    y = F.normalize(y, dim=1)
+    dist = ((x.unsqueeze(-1) - y.unsqueeze(-2))**2).sum(1)  # (B, N, M)
+    if bias is not None:
+        dist = dist + bias
+    order = dist.argsort(dim=-1)[..., :k * dilation]
+    return order[..., ::dilation], dist
+
+
+def checkpoint_bias(height, width, channels, num_keys):
+    """The bias exactly as the released checkpoints built it: -(2 PE PE^T /
+    C), bicubic-resized over the flattened key index."""
+    pe = sincos_pos_embed_2d(height, width, channels).double()
+    rel = 2 * pe @ pe.t() / channels
+    rel = F.interpolate(rel[None, None].float(), size=(rel.shape[0], num_keys),
+                        mode='bicubic', align_corners=False)[0, 0]
+    return -rel
+
+
+def test_sincos_matches_mae_formula():
+    pe = sincos_pos_embed_2d(3, 5, 8)
+    assert pe.shape == (15, 8)
+    omega = 1. / 10000**(torch.arange(2) / 2.)
+    node = 1 * 5 + 3  # row 1, column 3
+    expected = torch.cat([torch.sin(3 * omega), torch.cos(3 * omega),
+                          torch.sin(1 * omega), torch.cos(1 * omega)])
+    torch.testing.assert_close(pe[node], expected)
+
+
+@pytest.mark.parametrize('grid,ratio', [((56, 56), 4), ((28, 28), 2),
+                                        ((14, 14), 1), ((9, 13), 2)])
+def test_relative_pos_factors_reproduce_checkpoint_bias(grid, ratio):
+    height, width = grid
+    keys = -(-height // ratio) * -(-width // ratio)
+    query, key = relative_pos_factors(height, width, 48, keys)
+    expected = checkpoint_bias(height, width, 48, keys)
+    torch.testing.assert_close(query @ key.t(), expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize('k,dilation', [(9, 1), (9, 2), (4, 5)])
+def test_same_neighbours_as_dense_reference(k, dilation):
+    x, y = torch.randn(2, 16, 50), torch.randn(2, 16, 30)
+    expected, _ = dense_reference(x, y, k, dilation)
+    assert torch.equal(knn_graph(x, y, k, dilation), expected)
+
+
+def test_self_is_nearest_without_keys():
+    x = torch.randn(2, 8, 40)
+    index = knn_graph(x, None, k=5)
+    assert torch.equal(index[..., 0], torch.arange(40).expand(2, 40))
+
+
+def test_bias_changes_neighbours_like_dense_reference():
+    height, width, channels = 8, 6, 16
+    x = torch.randn(2, channels, height * width)
+    y = F.avg_pool2d(x.view(2, channels, height, width), 2).flatten(2)
+    factors = relative_pos_factors(height, width, channels, y.shape[-1])
+    bias = checkpoint_bias(height, width, channels, y.shape[-1])
+    expected, _ = dense_reference(x, y, 3, 2, bias=bias * 4)
+    got = knn_graph(x, y, 3, 2, pos_factors=(factors[0] * 4, factors[1]))
+    assert torch.equal(got, expected)
+    assert not torch.equal(got, knn_graph(x, y, 3, 2))
+
+
+def test_chunked_equals_unchunked():
+    x, y = torch.randn(3, 16, 500), torch.randn(3, 16, 120)
+    factors = (torch.randn(500, 4), torch.randn(120, 4))
+    dense = knn_graph(x, y, 9, 3, pos_factors=factors, max_chunk_bytes=None)
+    for budget in (1, 3 * 120 * 4 * 7, 10**6):
+        chunked = knn_graph(x, y, 9, 3, pos_factors=factors,
+                            max_chunk_bytes=budget)
+        assert torch.equal(chunked, dense)
+
+
+def test_distance_blocks_stay_within_budget(monkeypatch):
+    blocks = []
+    real = torch.baddbmm
+
+    def recording(*args, **kwargs):
+        out = real(*args, **kwargs)
+        blocks.append(out.numel() * out.element_size())
+        return out
+
+    monkeypatch.setattr(knn_module.torch, 'baddbmm', recording)
+    budget = 2**16
+    knn_graph(torch.randn(2, 8, 4000), torch.randn(2, 8, 300), 9,
+              max_chunk_bytes=budget)
+    assert len(blocks) > 1
+    assert max(blocks) <= budget
+    assert sum(b // (2 * 300 * 4) for b in blocks) == 4000  # every query
+
+
+def test_no_gradient_flows_through_graph():
+    x = torch.randn(1, 8, 20, requires_grad=True)
+    index = knn_graph(x, None, 4)
+    assert not index.requires_grad and index.dtype == torch.int64
+    assert x.grad is None
+
+
+def test_too_few_keys_clamps_with_one_warning():
+    x, y = torch.randn(1, 8, 10), torch.randn(1, 8, 12)
+    knn_module._warned.clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        first = knn_graph(x, y, 9, 3)
+        second = knn_graph(x, y, 9, 3)
+    assert len([w for w in caught if 'exceeds' in str(w.message)]) == 1
+    assert first.shape == (1, 10, 9) and torch.equal(first, second)
+    tiny = knn_graph(x, y[..., :4], 9, 2)
+    assert tiny.shape == (1, 10, 4)
+    assert torch.equal(tiny.sort(-1).values, torch.arange(4).expand(1, 10, 4))
+
+
+def test_stochastic_only_in_training():
+    x, y = torch.randn(1, 8, 30), torch.randn(1, 8, 40)
+    nearest, _ = dense_reference(x, y, 12, 1)
+    dilated = knn_graph(x, y, 4, 3, stochastic=True, epsilon=1.0,
+                        training=False)
+    assert torch.equal(dilated, nearest[..., ::3])
+    sampled = knn_graph(x, y, 4, 3, stochastic=True, epsilon=1.0,
+                        training=True)
+    assert sampled.shape == (1, 30, 4)
+    for node in range(30):
+        assert set(sampled[0, node].tolist()) <= set(nearest[0, node].tolist())
+    draws = {tuple(knn_graph(x, y, 4, 3, stochastic=True, epsilon=1.0,
+                             training=True)[0, 0].tolist()) for _ in range(8)}
+    assert len(draws) > 1

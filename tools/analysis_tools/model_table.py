@@ -1,0 +1,68 @@
+"""Build every model mmvig registers and print name, parameters, FLOPs and
+output shapes.
+
+    python tools/analysis_tools/model_table.py [--size 224] [--no-flops]
+"""
+import argparse
+
+import torch
+import torch.nn as nn
+
+from mmvig.models import PyramidViG, ViG, ViGClsHead
+from mmvig.analysis import count_flops
+
+
+class PoolHead(nn.Module):
+    """The head on the backbone's output tuple."""
+
+    def __init__(self, head):
+        super().__init__()
+        self.head = head
+
+    def forward(self, feats):
+        return self.head(feats)
+
+
+SHORT_ARCH = dict(tiny='ti', small='s', medium='m', base='b')
+
+
+def rows(size, with_flops):
+    for cls, short in ((ViG, 'vig'), (PyramidViG, 'pvig')):
+        for arch in cls.arch_settings:
+            out_indices = (0, 1, 2, 3) if cls is PyramidViG else -1
+            backbone = cls(arch, out_indices=out_indices).eval()
+            head = ViGClsHead(1000, backbone.out_channels[-1]).eval()
+            params = sum(p.numel() for m in (backbone, head)
+                         for p in m.parameters() if p.requires_grad)
+            with torch.no_grad():
+                outs = backbone(torch.zeros(1, 3, size, size))
+            flops = count_flops(nn.Sequential(backbone, PoolHead(head)),
+                                (1, 3, size, size)) if with_flops else None
+            yield dict(
+                name=f'{short}-{SHORT_ARCH[arch]}',
+                type=cls.__name__, arch=arch, params=params / 1e6,
+                flops=flops,
+                outputs=', '.join(
+                    f'{tuple(o.shape[1:])}/{i["stride"]}'
+                    for o, i in zip(outs, backbone.feature_info)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--no-flops', action='store_true')
+    args = parser.parse_args()
+    print(f'{"model":<8} {"type":<11} {"params (M)":>10} {"FLOPs (G)":>9} '
+          f'{"of it KNN":>9} {"+ rel. bias":>11}  '
+          f'outputs at {args.size}x{args.size}: (C, H, W)/stride')
+    for row in rows(args.size, not args.no_flops):
+        flops = row['flops']
+        counts = (f'{flops["total"] / 1e9:9.2f} {flops["knn"] / 1e9:9.3f} '
+                  f'{flops["relative_pos"] / 1e9:11.3f}' if flops else
+                  f'{"-":>9} {"-":>9} {"-":>11}')
+        print(f'{row["name"]:<8} {row["type"]:<11} {row["params"]:>10.3f} '
+              f'{counts}  {row["outputs"]}', flush=True)
+
+
+if __name__ == '__main__':
+    main()

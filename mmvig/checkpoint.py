@@ -281,7 +281,10 @@ def load_state_dict_strict(module, state_dict, source='checkpoint'):
         f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}'
         for k, v in state_dict.items() if k in own and v.shape != own[k].shape
     ]
-    missing = [k for k in own if k not in state_dict]
+    # BN's num_batches_tracked is a counter, absent from older files; torch
+    # fills it in itself.
+    missing = [k for k in own if k not in state_dict
+               and not k.endswith('.num_batches_tracked')]
     unexpected = [k for k in state_dict if k not in own]
     problems = []
     if mismatched:

@@ -1,0 +1,73 @@
+"""Convert an authors' or mmpretrain ViG / Pyramid ViG checkpoint to mmvig's
+key layout.
+
+    python tools/model_converters/vig2mmvig.py SRC DST [--arch pvig-s]
+
+SRC may be a local path or an http(s) URL. mmvig also converts these files
+transparently when loading them; converting once gives a file whose keys
+match mmvig's modules (``backbone.*``, ``head.*``), e.g. for other tools.
+With ``--arch``, the result is checked strictly against that model.
+"""
+import argparse
+import sys
+
+import torch
+
+from mmvig.checkpoint import (CheckpointError, load_file,
+                              load_state_dict_strict, state_dict_of,
+                              to_mmvig_layout)
+from mmvig.models import PyramidViG, ViG, ViGClsHead
+
+ARCHS = {
+    f'{prefix}-{short}': (cls, arch)
+    for prefix, cls in (('vig', ViG), ('pvig', PyramidViG))
+    for short, arch in (('ti', 'tiny'), ('s', 'small'), ('m', 'medium'),
+                        ('b', 'base')) if arch in cls.arch_settings
+}
+
+
+def check(state_dict, name, source):
+    """Load the converted weights strictly into the named model."""
+    cls, arch = ARCHS[name]
+    backbone = cls(arch)
+    load_state_dict_strict(
+        backbone, {k[9:]: v for k, v in state_dict.items()
+                   if k.startswith('backbone.')}, source)
+    head_sd = {k[5:]: v for k, v in state_dict.items()
+               if k.startswith('head.')}
+    if head_sd:
+        head = ViGClsHead(head_sd['fc2.weight'].shape[0],
+                          backbone.out_channels[-1])
+        load_state_dict_strict(head, head_sd, source)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Convert a ViG checkpoint to mmvig keys.')
+    parser.add_argument('src', help='checkpoint path or http(s) URL')
+    parser.add_argument('dst', help='output .pth path')
+    parser.add_argument('--arch', choices=sorted(ARCHS),
+                        help='check the result strictly against this model')
+    args = parser.parse_args(argv)
+    try:
+        state_dict, layout, dropped = to_mmvig_layout(
+            state_dict_of(load_file(args.src)))
+        if layout is None:
+            raise CheckpointError(
+                f'{args.src} is not a ViG checkpoint in the authors\', '
+                f'mmpretrain\'s or mmvig\'s layout')
+        if args.arch:
+            check(state_dict, args.arch, args.src)
+    except (CheckpointError, FileNotFoundError) as err:
+        sys.exit(f'error: {err}')
+    torch.save(dict(state_dict=state_dict,
+                    meta=dict(converted_from=args.src, layout=layout)),
+               args.dst)
+    print(f'{args.src} ({layout} layout) -> {args.dst}: {len(state_dict)} '
+          f'tensors' + (f', dropped {len(dropped)} fixed relative_pos '
+                        f'buffers' if dropped else '') +
+          (f', checked against {args.arch}' if args.arch else ''))
+
+
+if __name__ == '__main__':
+    main()

@@ -2,12 +2,13 @@
 
 Nothing here knows about models; the models in :mod:`mmvig.models` call these.
 """
-from .graph_conv import GRAPH_CONV_TYPES, ConvNorm, GraphConv, gather_neighbours
+from .graph_conv import (GRAPH_CONV_TYPES, ConvNorm, GraphConv,
+                         gather_neighbours, neighbour_max)
 from .knn_graph import (DEFAULT_CHUNK_BYTES, clamp_neighbours, knn_graph,
                         relative_pos_factors, sincos_pos_embed_2d)
 
 __all__ = [
     'GRAPH_CONV_TYPES', 'ConvNorm', 'GraphConv', 'gather_neighbours',
-    'DEFAULT_CHUNK_BYTES', 'clamp_neighbours', 'knn_graph',
+    'neighbour_max', 'DEFAULT_CHUNK_BYTES', 'clamp_neighbours', 'knn_graph',
     'relative_pos_factors', 'sincos_pos_embed_2d'
 ]

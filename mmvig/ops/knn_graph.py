@@ -144,15 +144,22 @@ def knn_graph(x, y=None, k=9, dilation=1, *, stochastic=False, epsilon=0.2,
         row_bytes = batch * num_keys * x.element_size()
         chunk = max(1, min(num_queries, max_chunk_bytes // row_bytes))
 
+    # One distance block serves every chunk: a fresh allocation this large
+    # would cost page faults on each chunk.
+    block = x.new_empty(batch * chunk * num_keys)
     nearest = []
     for start in range(0, num_queries, chunk):
         rows = slice(start, start + chunk)
-        dist = torch.baddbmm(key_sq, queries[:, rows], y, alpha=-2)
-        if pos_factors is not None:
+        size = min(chunk, num_queries - start)
+        dist = block[:batch * size * num_keys].view(batch, size, num_keys)
+        if pos_factors is None:
+            dist.copy_(key_sq.expand_as(dist))
+        else:
             query_pos, key_pos = pos_factors
-            dist += query_pos[rows] @ key_pos.t()
+            torch.add(query_pos[rows] @ key_pos.t(), key_sq, out=dist)
+        # In place: the GEMM accumulates onto the terms already there.
+        torch.baddbmm(dist, queries[:, rows], y, alpha=-2, out=dist)
         nearest.append(dist.topk(span, dim=-1, largest=False).indices)
-        del dist
     nearest = torch.cat(nearest, dim=1) if len(nearest) > 1 else nearest[0]
 
     if stochastic and training and torch.rand(1).item() < epsilon:

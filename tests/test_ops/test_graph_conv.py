@@ -1,8 +1,12 @@
+import importlib
+
 import pytest
 import torch
 from mmpretrain.models.backbones.vig import GraphConv2d
 
-from mmvig.ops import GraphConv, gather_neighbours
+from mmvig.ops import GraphConv, gather_neighbours, neighbour_max
+
+graph_conv_module = importlib.import_module('mmvig.ops.graph_conv')
 
 
 def _randomize(module):
@@ -34,6 +38,35 @@ def test_gather_neighbours():
     assert out.shape == (2, 1, 2, 3)
     assert torch.equal(out[0, 0, 0], y[0, :, 4])
     assert torch.equal(out[1, 0, 1], y[1, :, 1])
+
+
+@pytest.mark.parametrize('chunk_bytes', [4, 64, 2**20])
+@pytest.mark.parametrize('channels_last', [False, True])
+def test_neighbour_max_equals_gather_then_max(chunk_bytes, channels_last,
+                                              monkeypatch):
+    monkeypatch.setattr(graph_conv_module, 'NEIGHBOUR_MAX_CHUNK_BYTES',
+                        chunk_bytes)
+    y = torch.randn(3, 6, 11)
+    if channels_last:  # the backbone's layout: each node's channels a row
+        y = y.transpose(1, 2).contiguous().transpose(1, 2)
+    index = torch.randint(0, 11, (3, 7, 5))
+    got = neighbour_max(y, index)
+    assert got.shape == (3, 6, 7)
+    expected = gather_neighbours(y, index).amax(2).transpose(1, 2)
+    assert torch.equal(got, expected)
+
+
+def test_neighbour_max_gradient_goes_to_the_maximum(monkeypatch):
+    monkeypatch.setattr(graph_conv_module, 'NEIGHBOUR_MAX_CHUNK_BYTES', 64)
+    y = torch.randn(2, 4, 9, dtype=torch.float64, requires_grad=True)
+    index = torch.randint(0, 9, (2, 13, 3))
+    torch.autograd.gradcheck(lambda t: neighbour_max(t, index), (y, ))
+    # Same gradient as autograd through the materialised gather + max.
+    grad = torch.randn(2, 4, 13, dtype=torch.float64)
+    ours, = torch.autograd.grad(neighbour_max(y, index), y, grad)
+    plain = gather_neighbours(y, index).amax(2).transpose(1, 2)
+    expected, = torch.autograd.grad(plain, y, grad)
+    torch.testing.assert_close(ours, expected)
 
 
 @pytest.mark.parametrize('conv_type', ['mr', 'edge', 'sage', 'gin'])

@@ -1,0 +1,70 @@
+"""The deploy switch: ``fuse()`` folds the norms into the convs and keeps the
+outputs."""
+import copy
+
+import pytest
+import torch
+import torch.nn as nn
+
+from mmvig.models import PyramidViG, ViG
+from mmvig.models.layers import blocks
+from .vig_reference import randomize_norms
+
+
+class ReplayGraphs:
+    """Records the plain model's KNN graphs, then hands them to the fused
+    model after checking that it found (nearly) the same ones: folding the
+    norms changes rounding, which may flip a near-tied neighbour."""
+
+    def __init__(self, monkeypatch):
+        self.graphs, self.replaying, self.calls = [], False, 0
+        self.nodes = self.differing = 0
+        original = blocks.knn_graph
+
+        def knn(*args, **kwargs):
+            graph = original(*args, **kwargs)
+            if not self.replaying:
+                self.graphs.append(graph)
+                return graph
+            recorded = self.graphs[self.calls]
+            self.calls += 1
+            self.nodes += graph.shape[0] * graph.shape[1]
+            self.differing += int((graph != recorded).any(-1).sum())
+            return recorded
+
+        monkeypatch.setattr(blocks, 'knn_graph', knn)
+
+
+@pytest.mark.parametrize('build', [
+    lambda: ViG(dict(depth=3, channels=48), out_indices=(0, 2)),
+    lambda: PyramidViG('tiny', out_indices=(0, 1, 2, 3)),
+], ids=['vig', 'pvig'])
+def test_fused_model_gives_the_same_outputs(build, monkeypatch):
+    model = build()
+    model.init_weights()
+    randomize_norms(model)
+    model.eval()
+    fused = copy.deepcopy(model).fuse()
+    assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm)
+                   for m in fused.modules())
+
+    graphs = ReplayGraphs(monkeypatch)
+    x = torch.randn(2, 3, 224, 160)
+    with torch.no_grad():
+        expected = model(x)
+        graphs.replaying = True
+        got = fused(x)
+    assert graphs.calls == len(graphs.graphs) > 0
+    assert graphs.differing <= 0.01 * graphs.nodes
+    assert len(got) == len(expected)
+    for out, ref in zip(got, expected):
+        torch.testing.assert_close(out, ref, atol=1e-4 * ref.abs().max(),
+                                   rtol=0)
+
+
+def test_fused_model_refuses_training():
+    model = PyramidViG('tiny').fuse()
+    assert model.fused and not model.training
+    with pytest.raises(RuntimeError, match='fused for inference'):
+        model.train()
+    model.eval()  # evaluation stays allowed

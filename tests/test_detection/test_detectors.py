@@ -1,0 +1,177 @@
+"""mmvig's detection configs: settings, odd input sizes, frozen stages and
+norm_eval inside the detector."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+import yaml
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from torch.nn.modules.batchnorm import _BatchNorm
+
+CONFIGS = osp.join(osp.dirname(__file__), '..', '..', 'configs')
+DETECTION_CONFIGS = sorted(
+    glob.glob(osp.join(CONFIGS, 'retinanet', '*.py')) +
+    glob.glob(osp.join(CONFIGS, 'mask_rcnn', '*.py')))
+COCO_CONFIGS = [p for p in DETECTION_CONFIGS if p.endswith('_1x_coco.py')]
+RELEASES = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/'
+RETINANET_TI = osp.join(CONFIGS, 'retinanet',
+                        'retinanet_pvig-ti_fpn_1x_coco.py')
+
+
+def load_config(path, **backbone):
+    """The config without its pretrained weights (nothing downloads)."""
+    cfg = Config.fromfile(path)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.backbone.update(backbone)
+    return cfg
+
+
+def build(model_cfg):
+    init_default_scope('mmdet')
+    from mmdet.registry import MODELS
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    return model
+
+
+def test_configs_found():
+    names = {osp.basename(p) for p in COCO_CONFIGS}
+    for arch in ('ti', 's', 'm', 'b'):
+        assert f'retinanet_pvig-{arch}_fpn_1x_coco.py' in names
+        assert f'mask-rcnn_pvig-{arch}_fpn_1x_coco.py' in names
+    assert 'mask-rcnn_vig-s_simple-fpn_1x_coco.py' in names
+
+
+@pytest.mark.parametrize('folder', ['retinanet', 'mask_rcnn'])
+def test_metafile_lists_every_coco_config(folder):
+    with open(osp.join(CONFIGS, folder, 'metafile.yml')) as f:
+        listed = {model['Config'] for model in yaml.safe_load(f)['Models']}
+    assert listed == {
+        f'configs/{folder}/{osp.basename(p)}' for p in COCO_CONFIGS
+        if osp.basename(osp.dirname(p)) == folder
+    }
+
+
+@pytest.mark.parametrize('path', DETECTION_CONFIGS, ids=osp.basename)
+def test_neck_takes_what_the_backbone_gives(path):
+    cfg = load_config(path)
+    assert cfg.custom_imports == dict(imports=['mmvig'],
+                                      allow_failed_imports=False)
+    assert cfg.default_scope == 'mmdet'
+    assert cfg.model.backbone.type.startswith('mmvig.')
+    backbone = build(cfg.model.backbone)
+    in_channels = cfg.model.neck.in_channels
+    expected = backbone.out_channels
+    if cfg.model.neck.type == 'mmvig.SimpleFeaturePyramid':
+        assert len(expected) == 1, 'the simple pyramid takes one output'
+        expected = expected[0]
+    else:
+        assert backbone.out_indices == [0, 1, 2, 3]
+    assert in_channels == expected
+
+
+@pytest.mark.parametrize('path', COCO_CONFIGS, ids=osp.basename)
+def test_coco_recipe(path):
+    cfg = Config.fromfile(path)
+    # ImageNet weights of the same arch from the authors' release.
+    checkpoint = cfg.model.backbone.init_cfg.checkpoint
+    assert cfg.model.backbone.init_cfg.type == 'Pretrained'
+    assert checkpoint.startswith(RELEASES)
+    name = osp.basename(path).split('_')[1]  # e.g. pvig-ti
+    assert osp.basename(checkpoint).startswith(name.replace('-', '_') + '_')
+    resize = [t for t in cfg.train_dataloader.dataset.pipeline
+              if t.type == 'Resize']
+    assert resize[0].scale == (1333, 800)
+    assert cfg.train_cfg.max_epochs == 12
+    optimizer = cfg.optim_wrapper.optimizer
+    assert (optimizer.type, optimizer.lr, optimizer.weight_decay) == (
+        'AdamW', 1e-4, 0.05)
+
+
+def test_no_weight_decay_on_norms_and_pos_embed():
+    cfg = load_config(RETINANET_TI)
+    model = build(cfg.model)
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    decay = {}
+    for group in optim_wrapper.optimizer.param_groups:
+        for param in group['params']:
+            decay[param] = group['weight_decay']
+    norms = [p for m in model.modules() if isinstance(m, _BatchNorm)
+             for p in m.parameters()]
+    assert norms and all(decay[p] == 0 for p in norms)
+    assert decay[model.backbone.pos_embed] == 0
+    assert decay[model.backbone.stages[1].blocks[0].grapher.fc1.conv.
+                 weight] == 0.05
+    assert decay[model.bbox_head.retina_cls.weight] == 0.05
+
+
+def _inputs(height, width, with_mask):
+    from mmdet.testing import demo_mm_inputs
+    return demo_mm_inputs(
+        batch_size=1, image_shapes=(3, height, width), num_classes=80,
+        with_mask=with_mask)
+
+
+@pytest.mark.parametrize('name', [
+    'retinanet/retinanet_pvig-ti_fpn_1x_coco.py',
+    'mask_rcnn/mask-rcnn_pvig-ti_fpn_1x_coco.py',
+    'mask_rcnn/mask-rcnn_vig-s_simple-fpn_1x_coco.py',
+])
+def test_train_and_predict_at_an_odd_size(name):
+    cfg = load_config(osp.join(CONFIGS, name))
+    model = build(cfg.model)
+    with_mask = 'roi_head' in cfg.model
+    packed = _inputs(333, 517, with_mask)
+
+    model.train()
+    losses = model(**model.data_preprocessor(packed, True), mode='loss')
+    total, _ = model.parse_losses(losses)
+    assert torch.isfinite(total)
+    total.backward()
+    assert model.backbone.stem[0].conv.weight.grad is not None
+
+    model.eval()
+    with torch.no_grad():
+        result = model(**model.data_preprocessor(packed, False),
+                       mode='predict')[0]
+    assert result.pred_instances.bboxes.shape[1] == 4
+    if with_mask:
+        # Masks are pasted back at the original, unpadded size.
+        assert result.pred_instances.masks.shape[1:] == (333, 517)
+
+
+def _snapshot(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+@pytest.mark.parametrize('norm_eval', [True, False])
+def test_frozen_stages_and_norm_eval_in_the_detector(norm_eval):
+    cfg = load_config(RETINANET_TI, frozen_stages=1, norm_eval=norm_eval)
+    model = build(cfg.model)
+    model.train()  # what the runner does; must not undo the freezing
+    backbone = model.backbone
+    frozen = ('stem.', 'pos_embed', 'stages.0.')
+    for name, param in backbone.named_parameters():
+        assert param.requires_grad != name.startswith(frozen), name
+    for name, module in backbone.named_modules():
+        if isinstance(module, _BatchNorm):
+            assert module.training == (
+                not norm_eval and not name.startswith(frozen)), name
+    assert model.neck.training and model.bbox_head.training
+
+    before = _snapshot(backbone)
+    optim_wrapper = build_optim_wrapper(
+        model, dict(optimizer=dict(type='SGD', lr=0.1)))
+    model.train_step(_inputs(192, 192, False), optim_wrapper)
+    after = _snapshot(backbone)
+    for name, value in after.items():
+        running = 'running_' in name or 'num_batches' in name
+        if name.startswith(frozen) or (running and norm_eval):
+            assert torch.equal(value, before[name]), name
+    trained = 'stages.1.blocks.0.grapher.fc1.conv.weight'
+    assert not torch.equal(after[trained], before[trained])
+    stats = 'stages.1.blocks.0.grapher.fc1.norm.running_mean'
+    assert torch.equal(after[stats], before[stats]) == norm_eval

@@ -1,0 +1,111 @@
+"""Config handling and Runner construction for mmvig's tools.
+
+Nothing here is specific to classification: the Runner comes from the
+config (``runner_type`` or mmengine's ``Runner``), so the same tools run
+mmpretrain and mmdet configs.
+
+Distributed runs on machines without CUDA use gloo. mmengine's
+``init_dist`` pins every process to a CUDA device and its DDP wrapper passes
+``device_ids=[LOCAL_RANK]``; both fail on a CPU, so :func:`setup_distributed`
+starts the gloo process group itself (mmengine then skips its own) and asks
+for a device-less DDP.
+"""
+import datetime
+import os.path as osp
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+from mmengine.registry import MODEL_WRAPPERS, RUNNERS
+from mmengine.runner import Runner
+from torch.nn.parallel import DistributedDataParallel
+
+
+def prepare_config(args, dataloaders, merge=None):
+    """Load ``args.config`` and apply the options train and test share.
+
+    ``args`` needs ``config``, ``work_dir``, ``launcher`` and
+    ``cfg_options``.
+
+    Args:
+        dataloaders (Sequence[str]): dataloader fields that get the tools'
+            defaults: persistent workers when there are workers, pinned
+            memory only with CUDA (pinning without a GPU only warns).
+        merge (callable, optional): ``merge(cfg)`` applies a tool's own
+            options, before ``--cfg-options``, which are merged last and win.
+
+    Returns:
+        Config: the config.
+    """
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config} does not exist')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    # work_dir: command line, then the config, then the config's name.
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join(
+            './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    for field in dataloaders:
+        loader = cfg.get(field)
+        if loader is None:
+            continue
+        loader.setdefault('pin_memory', torch.cuda.is_available())
+        loader.setdefault('persistent_workers',
+                          loader.get('num_workers', 0) > 0)
+    if merge is not None:
+        merge(cfg)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def setup_distributed(cfg):
+    """Start the gloo process group for a CPU-only distributed run.
+
+    Does nothing for ``launcher='none'`` or when CUDA is available (mmengine
+    then starts the backend of ``env_cfg.dist_cfg``, nccl in mmvig's
+    configs). Without CUDA it reads the torchrun environment (``RANK``,
+    ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``), starts gloo and sets
+    ``model_wrapper_cfg`` to a DDP without device ids.
+
+    Raises:
+        ValueError: a CPU-only run with a launcher other than ``pytorch``.
+    """
+    launcher = cfg.get('launcher', 'none')
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    if launcher != 'pytorch':
+        raise ValueError(
+            f'no CUDA device: CPU-only distributed runs need --launcher '
+            f'pytorch (tools/dist_train.sh, tools/dist_test.sh), got '
+            f'--launcher {launcher}')
+    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    dist_cfg['backend'] = 'gloo'  # what the Runner logs as its environment
+    if not dist.is_initialized():
+        timeout = dist_cfg.get('timeout')
+        dist.init_process_group(
+            'gloo', timeout=datetime.timedelta(seconds=timeout)
+            if timeout else None)
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    if issubclass(MODEL_WRAPPERS.get(wrapper['type']),
+                  DistributedDataParallel):
+        wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    # Printed by every rank (mmengine's logger is quiet on ranks other
+    # than 0).
+    print(f'rank {dist.get_rank()} of {dist.get_world_size()}: no CUDA '
+          f'device, running on the CPU with the gloo backend', flush=True)
+
+
+def build_runner(cfg):
+    """The config's Runner (``runner_type`` or mmengine's ``Runner``), after
+    :func:`setup_distributed`."""
+    setup_distributed(cfg)
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)

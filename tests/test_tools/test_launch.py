@@ -1,0 +1,122 @@
+"""mmvig.engine: the config handling and CPU-distributed set-up of the
+tools."""
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from argparse import Namespace
+
+import pytest
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+from mmvig.engine import prepare_config, setup_distributed
+from .conftest import DIGITS_CONFIG, ROOT
+
+needs_cpu_only = pytest.mark.skipif(
+    torch.cuda.is_available(), reason='the CPU path runs without CUDA only')
+
+
+def _args(**kwargs):
+    defaults = dict(config=str(DIGITS_CONFIG), work_dir=None,
+                    launcher='none', cfg_options=None)
+    return Namespace(**{**defaults, **kwargs})
+
+
+def test_prepare_config_defaults_and_precedence():
+    def merge(cfg):
+        cfg.train_cfg.max_epochs = 3
+
+    cfg = prepare_config(
+        _args(cfg_options={'train_dataloader.num_workers': 2,
+                           'train_cfg.max_epochs': 5}),
+        ['train_dataloader', 'val_dataloader'], merge=merge)
+    assert cfg.work_dir == './work_dirs/pvig-ti_1xb64_digits'
+    assert cfg.launcher == 'none'
+    assert cfg.train_cfg.max_epochs == 5  # --cfg-options are merged last
+    # The defaults see the config's own num_workers (0 in the digits config):
+    # persistent workers need workers.
+    assert cfg.val_dataloader.persistent_workers is False
+    assert cfg.val_dataloader.pin_memory == torch.cuda.is_available()
+    assert 'pin_memory' not in cfg.test_dataloader
+
+
+def test_prepare_config_missing_file():
+    with pytest.raises(FileNotFoundError, match='nope.py does not exist'):
+        prepare_config(_args(config='configs/nope.py'), [])
+
+
+def test_setup_distributed_leaves_single_process_runs_alone():
+    cfg = Config(dict(launcher='none'))
+    setup_distributed(cfg)
+    assert 'model_wrapper_cfg' not in cfg and not dist.is_initialized()
+
+
+@needs_cpu_only
+def test_setup_distributed_refuses_cpu_slurm():
+    with pytest.raises(ValueError, match='--launcher pytorch'):
+        setup_distributed(Config(dict(launcher='slurm')))
+
+
+# In a process of its own: a gloo group must not outlive the test, and a
+# hang must fail the test rather than stall the suite.
+GLOO_CHECK = textwrap.dedent('''
+    import torch, torch.distributed as dist, torch.nn as nn
+    from mmengine.config import Config
+    from mmengine.registry import MODEL_WRAPPERS
+    from mmvig.engine import setup_distributed
+    cfg = Config(dict(launcher='pytorch',
+                      env_cfg=dict(dist_cfg=dict(backend='nccl'))))
+    setup_distributed(cfg)
+    assert dist.get_backend() == 'gloo', dist.get_backend()
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg['device_ids'] is None
+    # What the Runner then builds: a DDP on the CPU that syncs gradients.
+    model = MODEL_WRAPPERS.build(
+        cfg.model_wrapper_cfg, default_args=dict(module=nn.Linear(2, 1)))
+    model(torch.ones(1, 2)).sum().backward()
+    assert torch.equal(model.module.weight.grad, torch.ones(1, 2))
+    dist.destroy_process_group()
+''')
+
+
+@needs_cpu_only
+def test_setup_distributed_starts_gloo_and_a_device_less_ddp():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
+               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    result = subprocess.run([sys.executable, '-c', GLOO_CHECK], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'rank 0 of 1: no CUDA device, running on the CPU with the gloo ' \
+        'backend' in result.stdout
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{name}', ROOT / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_test_tool_rejects_missing_checkpoint(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, 'argv', [
+        'test.py', str(DIGITS_CONFIG), str(tmp_path / 'none.pth')])
+    with pytest.raises(SystemExit) as exit_info:
+        _load_tool('test').main()
+    assert exit_info.value.code == 2
+    assert 'none.pth does not exist' in capsys.readouterr().err
+
+
+def test_train_tool_rejects_missing_config(monkeypatch):
+    monkeypatch.setattr(sys, 'argv', ['train.py', 'configs/pvig/nope.py'])
+    with pytest.raises(SystemExit) as exit_info:
+        _load_tool('train').main()
+    assert exit_info.value.code == \
+        'error: config file configs/pvig/nope.py does not exist'

@@ -1,5 +1,6 @@
 """Fixtures of the tool tests: the digits as an image folder, and small
 digits runs of the tools."""
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -42,3 +43,12 @@ def run_tool(*args, env=None, timeout=600):
         command.insert(0, sys.executable)
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def load_tool(path):
+    """A tool script (``tools/...py``, relative to the root) as a module."""
+    spec = importlib.util.spec_from_file_location(
+        'tool_' + Path(path).stem, ROOT / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

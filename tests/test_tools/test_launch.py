@@ -1,6 +1,5 @@
 """mmvig.engine: the config handling and CPU-distributed set-up of the
 tools."""
-import importlib.util
 import os
 import socket
 import subprocess
@@ -14,7 +13,7 @@ import torch.distributed as dist
 from mmengine.config import Config
 
 from mmvig.engine import prepare_config, setup_distributed
-from .conftest import DIGITS_CONFIG, ROOT
+from .conftest import DIGITS_CONFIG, load_tool
 
 needs_cpu_only = pytest.mark.skipif(
     torch.cuda.is_available(), reason='the CPU path runs without CUDA only')
@@ -97,19 +96,11 @@ def test_setup_distributed_starts_gloo_and_a_device_less_ddp():
         'backend' in result.stdout
 
 
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_test_tool_rejects_missing_checkpoint(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, 'argv', [
         'test.py', str(DIGITS_CONFIG), str(tmp_path / 'none.pth')])
     with pytest.raises(SystemExit) as exit_info:
-        _load_tool('test').main()
+        load_tool('tools/test.py').main()
     assert exit_info.value.code == 2
     assert 'none.pth does not exist' in capsys.readouterr().err
 
@@ -117,6 +108,6 @@ def test_test_tool_rejects_missing_checkpoint(tmp_path, monkeypatch, capsys):
 def test_train_tool_rejects_missing_config(monkeypatch):
     monkeypatch.setattr(sys, 'argv', ['train.py', 'configs/pvig/nope.py'])
     with pytest.raises(SystemExit) as exit_info:
-        _load_tool('train').main()
+        load_tool('tools/train.py').main()
     assert exit_info.value.code == \
         'error: config file configs/pvig/nope.py does not exist'

@@ -1,15 +1,15 @@
 import json
-import sys
 from collections import Counter
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import ROOT
+from .conftest import load_tool
 
-sys.path.insert(0, str(ROOT / 'tools' / 'dataset_converters'))
-from prepare_digits import split_digits, write_dataset  # noqa: E402
+prepare_digits = load_tool('tools/dataset_converters/prepare_digits.py')
+split_digits, write_dataset = (prepare_digits.split_digits,
+                               prepare_digits.write_dataset)
 
 
 def _files(root, split):

@@ -4,7 +4,7 @@ import pytest
 import torch
 from mmpretrain.models.backbones.vig import GraphConv2d
 
-from mmvig.ops import GraphConv, gather_neighbours, neighbour_max
+from mmvig.ops import GraphConv, gather_neighbours, max_relative
 
 graph_conv_module = importlib.import_module('mmvig.ops.graph_conv')
 
@@ -40,33 +40,45 @@ def test_gather_neighbours():
     assert torch.equal(out[1, 0, 1], y[1, :, 1])
 
 
+def plain_max_relative(x, y, index):
+    """The formulation of the authors' code: gather, subtract, max,
+    interleave."""
+    relative = (gather_neighbours(y, index) - x.transpose(1, 2)[:, :, None])
+    nodes = torch.stack([x.transpose(1, 2), relative.amax(2)], dim=3)
+    return nodes.flatten(2)
+
+
 @pytest.mark.parametrize('chunk_bytes', [4, 64, 2**20])
 @pytest.mark.parametrize('channels_last', [False, True])
-def test_neighbour_max_equals_gather_then_max(chunk_bytes, channels_last,
-                                              monkeypatch):
-    monkeypatch.setattr(graph_conv_module, 'NEIGHBOUR_MAX_CHUNK_BYTES',
+def test_max_relative_equals_the_plain_formulation(chunk_bytes,
+                                                   channels_last,
+                                                   monkeypatch):
+    monkeypatch.setattr(graph_conv_module, 'MAX_RELATIVE_CHUNK_BYTES',
                         chunk_bytes)
-    y = torch.randn(3, 6, 11)
+    x, y = torch.randn(3, 6, 7), torch.randn(3, 6, 11)
     if channels_last:  # the backbone's layout: each node's channels a row
-        y = y.transpose(1, 2).contiguous().transpose(1, 2)
+        x, y = (t.transpose(1, 2).contiguous().transpose(1, 2)
+                for t in (x, y))
     index = torch.randint(0, 11, (3, 7, 5))
-    got = neighbour_max(y, index)
-    assert got.shape == (3, 6, 7)
-    expected = gather_neighbours(y, index).amax(2).transpose(1, 2)
-    assert torch.equal(got, expected)
+    got = max_relative(x, y, index)
+    assert got.shape == (3, 7, 12)
+    assert torch.equal(got, plain_max_relative(x, y, index))
 
 
-def test_neighbour_max_gradient_goes_to_the_maximum(monkeypatch):
-    monkeypatch.setattr(graph_conv_module, 'NEIGHBOUR_MAX_CHUNK_BYTES', 64)
+def test_max_relative_gradients(monkeypatch):
+    monkeypatch.setattr(graph_conv_module, 'MAX_RELATIVE_CHUNK_BYTES', 64)
+    x = torch.randn(2, 4, 13, dtype=torch.float64, requires_grad=True)
     y = torch.randn(2, 4, 9, dtype=torch.float64, requires_grad=True)
     index = torch.randint(0, 9, (2, 13, 3))
-    torch.autograd.gradcheck(lambda t: neighbour_max(t, index), (y, ))
-    # Same gradient as autograd through the materialised gather + max.
-    grad = torch.randn(2, 4, 13, dtype=torch.float64)
-    ours, = torch.autograd.grad(neighbour_max(y, index), y, grad)
-    plain = gather_neighbours(y, index).amax(2).transpose(1, 2)
-    expected, = torch.autograd.grad(plain, y, grad)
-    torch.testing.assert_close(ours, expected)
+    torch.autograd.gradcheck(lambda a, b: max_relative(a, b, index), (x, y))
+    # The same gradients as autograd through the plain formulation; the
+    # maximum's neighbour alone gets the gradient.
+    grad = torch.randn(2, 13, 8, dtype=torch.float64)
+    ours = torch.autograd.grad(max_relative(x, y, index), (x, y), grad)
+    expected = torch.autograd.grad(plain_max_relative(x, y, index), (x, y),
+                                   grad)
+    for got, ref in zip(ours, expected):
+        torch.testing.assert_close(got, ref)
 
 
 @pytest.mark.parametrize('conv_type', ['mr', 'edge', 'sage', 'gin'])

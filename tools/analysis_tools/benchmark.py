@@ -1,0 +1,350 @@
+"""Speed of mmvig against mmpretrain's ViG port, side by side in one run.
+
+    python tools/analysis_tools/benchmark.py pvig-s [--batch 16] \
+        [--size 224] [--reps 7] [--modes inference train] [--knn]
+
+Both implementations of the arch get the same weights (mmpretrain's random
+initialisation with randomised norm statistics, converted with
+:func:`mmvig.checkpoint.to_mmvig_layout`), backbone plus classification
+head. Before any timing their logits are compared: a node whose neighbours
+differ must be a tie by mmpretrain's own distances, and then both continue
+on mmpretrain's graph (exactly what the parity tests check).
+
+Timing runs every variant in turn, repetition after repetition, together
+with a 2048^3 fp32 matmul that measures the machine's GEMM peak under the
+same load, and reports medians:
+
+- ``img/s``; ``GFLOP/s`` = 2 x the multiply-adds of
+  :func:`mmvig.analysis.count_flops` x img/s (a training step counts 3x the
+  forward); ``of peak``: that over the GEMM's GFLOP/s;
+- ``peak MiB``: the most tensor memory alive at once during one step,
+  beyond the model and its input (from ``torch.profiler``'s allocation
+  events, in one more step after the timed ones);
+- inference of mmvig plain and fused (``fuse()``, the deploy model), and a
+  training step (forward, cross-entropy, backward, SGD) of each.
+
+``--knn`` adds the graph construction of one stage-1 Grapher of a Pyramid
+ViG at detection size, dense (``knn_chunk_bytes=None``) against the default
+memory-bounded chunks, measured the same way.
+
+mmpretrain's port only runs at 224x224; at other sizes only mmvig is timed.
+"""
+import argparse
+import copy
+import itertools
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.utils import ProgressBar
+from mmpretrain.models.backbones import PyramidVig, Vig
+from mmpretrain.models.heads import VigClsHead
+from pytest import MonkeyPatch
+from torch.profiler import ProfilerActivity, profile
+
+from mmvig.analysis import count_flops
+from mmvig.checkpoint import to_mmvig_layout
+from mmvig.models import PyramidViG, ViG, ViGClsHead
+
+# The parity tests' helpers: randomised norms and tie-aligned graphs, so
+# that the tool checks exactly what the tests check.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
+from tests.test_models.vig_reference import (  # noqa: E402
+    TieAlignedGraphs, randomize_norms)
+
+ARCHS = {
+    f'{prefix}-{short}': (ours, theirs, arch)
+    for prefix, ours, theirs in (('vig', ViG, Vig),
+                                 ('pvig', PyramidViG, PyramidVig))
+    for short, arch in (('ti', 'tiny'), ('s', 'small'), ('m', 'medium'),
+                        ('b', 'base')) if arch in ours.arch_settings
+}
+REFERENCE_SIZE = (224, 224)
+
+
+class Classifier(nn.Module):
+    """Backbone and head, images to logits."""
+
+    def __init__(self, backbone, head):
+        super().__init__()
+        self.backbone = backbone
+        self.head = head
+
+    def forward(self, x):
+        feats = self.backbone(x)
+        if isinstance(self.head, VigClsHead):  # it expects pooled features
+            feats = (feats[-1].mean(dim=(2, 3)), )
+        return self.head(feats)
+
+
+def build_pair(name, num_classes=1000):
+    """mmpretrain's and mmvig's classifier with the same weights."""
+    ours_cls, theirs_cls, arch = ARCHS[name]
+    backbone = ours_cls(arch)
+    channels = backbone.out_channels[-1]
+    ours = Classifier(backbone, ViGClsHead(num_classes, channels))
+    torch.manual_seed(0)
+    theirs = Classifier(theirs_cls(arch), VigClsHead(num_classes, channels))
+    randomize_norms(theirs)
+    converted, _, _ = to_mmvig_layout(theirs.state_dict())
+    ours.load_state_dict(converted)
+    return theirs, ours
+
+
+# -- measurements -------------------------------------------------------------
+
+
+def gemm_peak_step(size=2048):
+    a, b = torch.randn(size, size), torch.randn(size, size)
+
+    def step():
+        return a @ b
+
+    return step, 2 * size**3
+
+
+def inference_step(model, images):
+    model.eval()
+
+    def step():
+        with torch.no_grad():
+            return model(images)
+
+    return step
+
+
+def train_step(model, images):
+    """Forward, cross-entropy, backward and SGD on a copy of ``model``."""
+    model = copy.deepcopy(model).train()
+    labels = torch.randint(0, 1000, (images.shape[0], ))
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        F.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+
+    return step
+
+
+def time_interleaved(steps, reps, progress):
+    """Median seconds of each step, run in turn so they share the load."""
+    for step in steps.values():
+        step()  # warm-up: caches, allocator, one-off reorders
+        progress.update()
+    times = {name: [] for name in steps}
+    for _ in range(reps):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+            progress.update()
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def peak_memory(step):
+    """Most bytes of tensors alive at once during ``step``, from the
+    profiler's allocation events (tensor memory only: not the allocator's
+    cache nor libraries' scratch space)."""
+    with profile(activities=[ProfilerActivity.CPU],
+                 profile_memory=True) as prof:
+        step()
+    changes = sorted((event.time_range.start, event.self_cpu_memory_usage)
+                     for event in prof.events()
+                     if event.self_cpu_memory_usage)
+    return max(itertools.accumulate(change for _, change in changes),
+               default=0)
+
+
+# -- the checks ---------------------------------------------------------------
+
+
+def check_logits(theirs, ours, images):
+    """Max |difference| of the logits over their scale, and the number of
+    tied nodes where mmvig took mmpretrain's neighbours."""
+    theirs.eval(), ours.eval()
+    with MonkeyPatch.context() as monkeypatch, torch.no_grad():
+        graphs = TieAlignedGraphs(monkeypatch)
+        expected = theirs(images)  # first: records the reference graphs
+        got = ours(images)
+    scale = expected.abs().max()
+    return float((got - expected).abs().max() / scale), graphs.flips
+
+
+# -- KNN at detection size ----------------------------------------------------
+
+
+def knn_comparison(arch, size, reps, progress):
+    """Time and peak memory of one stage-1 Grapher's graph construction,
+    dense and chunked."""
+    model = PyramidViG(arch)
+    grapher = model.stages[0].blocks[0].grapher
+    width, height = size
+    grid = (-(-height // model.stem.stride), -(-width // model.stem.stride))
+    torch.manual_seed(0)
+    nodes = torch.randn(1, model.channels[0], *grid).contiguous(
+        memory_format=torch.channels_last)
+    chunked = copy.deepcopy(grapher).eval()
+    dense = copy.deepcopy(grapher).eval()
+    dense.knn_chunk_bytes = None
+    steps = {'dense': lambda: dense.neighbours(nodes),
+             'chunked': lambda: chunked.neighbours(nodes)}
+    assert torch.equal(steps['dense']()[1], steps['chunked']()[1])
+    times = time_interleaved(steps, reps, progress)
+    memory = {name: peak_memory(step) for name, step in steps.items()}
+    info = dict(queries=grid[0] * grid[1],
+                keys=steps['chunked']()[0].shape[-1],
+                channels=model.channels[0], k=grapher.k,
+                dilation=grapher.dilation,
+                chunk_bytes=grapher.knn_chunk_bytes)
+    return info, times, memory
+
+
+# -- report -------------------------------------------------------------------
+
+
+def machine():
+    cpu = platform.processor()
+    try:
+        cpu = re.search(r'model name\s*:\s*(.*)',
+                        open('/proc/cpuinfo').read()).group(1)
+    except (OSError, AttributeError):
+        pass
+    return (f'{cpu}, {os.cpu_count()} CPUs, {torch.get_num_threads()} '
+            f'torch threads, torch {torch.__version__}')
+
+
+def mib(nbytes):
+    return f'{nbytes / 2**20:.0f}'
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('archs', nargs='+', choices=sorted(ARCHS))
+    parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument('--size', type=int, nargs='+', default=[224],
+                        metavar='PIXELS', help='square side, or WIDTH HEIGHT')
+    parser.add_argument('--reps', type=int, default=7,
+                        help='timed repetitions of each step (median)')
+    parser.add_argument('--modes', nargs='+', default=['inference', 'train'],
+                        choices=['inference', 'train'])
+    parser.add_argument('--knn', action='store_true',
+                        help='also compare the dense and chunked KNN at '
+                        'detection size')
+    parser.add_argument('--knn-arch', default='pvig-s',
+                        choices=[a for a in ARCHS if a.startswith('pvig')])
+    parser.add_argument('--knn-size', type=int, nargs=2, default=[1344, 800],
+                        metavar=('WIDTH', 'HEIGHT'))
+    parser.add_argument('--threads', type=int,
+                        help='torch threads (default: torch\'s choice)')
+    args = parser.parse_args()
+    if len(args.size) not in (1, 2):
+        parser.error('--size takes one or two numbers')
+    args.size = (args.size * 2)[:2]  # (width, height)
+    return args
+
+
+def main():
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    width, height = args.size
+    with_reference = (height, width) == REFERENCE_SIZE
+    impls = {
+        mode: (['mmpretrain'] if with_reference else []) + ['mmvig'] +
+        (['mmvig fused'] if mode == 'inference' else [])
+        for mode in args.modes
+    }
+    num_steps = sum(len(v) for v in impls.values()) + 1  # + the GEMM
+    progress = ProgressBar(
+        (len(args.archs) * num_steps + 2 * args.knn) * (args.reps + 1))
+    load = os.getloadavg()[0]
+
+    gemm, gemm_flops = gemm_peak_step()
+    results, checks = [], {}
+    for name in args.archs:
+        theirs, ours = build_pair(name)
+        fused = copy.deepcopy(ours)
+        fused.backbone.fuse()
+        models = {'mmpretrain': theirs, 'mmvig': ours, 'mmvig fused': fused}
+        images = torch.randn(args.batch, 3, height, width)
+        if with_reference:
+            checks[name] = [check_logits(theirs, m, images)
+                            for m in (ours, fused)]
+            if max(err for err, _ in checks[name]) > 1e-4:
+                sys.exit(f'{name}: the logits differ from mmpretrain\'s '
+                         f'{checks[name]}')
+        flops = 2 * count_flops(ours, (1, 3, height, width))['total']
+        variants = {(mode, impl): (inference_step if mode == 'inference' else
+                                   train_step)(models[impl], images)
+                    for mode in args.modes for impl in impls[mode]}
+        times = time_interleaved(dict(variants, gemm=gemm), args.reps,
+                                 progress)
+        peak = gemm_flops / times.pop('gemm')
+        for (mode, impl), seconds in times.items():
+            step_flops = flops * args.batch * (3 if mode == 'train' else 1)
+            results.append(dict(
+                arch=name, mode=mode, impl=impl, img_s=args.batch / seconds,
+                gflop_s=step_flops / seconds / 1e9, peak=peak,
+                memory=peak_memory(variants[(mode, impl)])))
+
+    knn = None
+    if args.knn:
+        knn = knn_comparison(ARCHS[args.knn_arch][2], args.knn_size,
+                             args.reps, progress)
+    print('\n')
+    report(args, load, results, checks, knn)
+
+
+def report(args, load, results, checks, knn):
+    width, height = args.size
+    print(f'Batch {args.batch}, {width}x{height}, fp32; {machine()}; load '
+          f'average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at '
+          f'the end.')
+    for name, ((ours_err, ours_ties),
+               (fused_err, fused_ties)) in checks.items():
+        print(f'{name}: logits against mmpretrain, max |diff| / max |logit| '
+              f'= {ours_err:.1e} (mmvig), {fused_err:.1e} (fused); '
+              f'{ours_ties} / {fused_ties} tied nodes followed '
+              f'mmpretrain\'s neighbours.')
+    print()
+    print('| arch | mode | implementation | img/s | GFLOP/s | of GEMM peak '
+          '| peak MiB | speed-up |')
+    print('|---|---|---|---:|---:|---:|---:|---:|')
+    baseline = {(r['arch'], r['mode']): r['img_s'] for r in results
+                if r['impl'] == 'mmpretrain'}
+    for r in results:
+        base = baseline.get((r['arch'], r['mode']))
+        speedup = f'{r["img_s"] / base:.2f}x' if base else '-'
+        print(f'| {r["arch"]} | {r["mode"]} | {r["impl"]} | '
+              f'{r["img_s"]:.2f} | {r["gflop_s"]:.1f} | '
+              f'{r["gflop_s"] / r["peak"] * 1e9:.1%} | {mib(r["memory"])} | '
+              f'{speedup} |')
+    peaks = sorted({r['peak'] / 1e9 for r in results})
+    print(f'\nGEMM peak (2048^3 fp32 matmul, median per arch): '
+          f'{", ".join(f"{p:.0f}" for p in peaks)} GFLOP/s. Training: '
+          f'forward, cross-entropy, backward, SGD; 3x the forward FLOPs.')
+    if knn:
+        info, times, memory = knn
+        print(f'\nKNN of one stage-1 Grapher of {args.knn_arch} at '
+              f'{args.knn_size[0]}x{args.knn_size[1]}: {info["queries"]} '
+              f'queries, {info["keys"]} keys, {info["channels"]} channels, '
+              f'k={info["k"]}, dilation {info["dilation"]}, relative-'
+              f'position bias, batch 1.\n')
+        print('| formulation | time (s) | extra memory (MiB) |')
+        print('|---|---:|---:|')
+        print(f'| dense (`max_chunk_bytes=None`) | {times["dense"]:.2f} | '
+              f'{mib(memory["dense"])} |')
+        print(f'| chunked ({info["chunk_bytes"] / 2**20:g} MiB blocks) | '
+              f'{times["chunked"]:.2f} | {mib(memory["chunked"])} |')
+        print(f'chunked / dense time: {times["chunked"] / times["dense"]:.2f}')
+
+
+if __name__ == '__main__':
+    main()

@@ -126,6 +126,12 @@ class VisionGNNBase(BaseModule):
                 pos, size=x.shape[-2:], mode='bicubic', align_corners=False)
         return (x + pos).contiguous(memory_format=torch.channels_last)
 
+    @staticmethod
+    def _output(x):
+        """A returned feature map, back in the default memory format:
+        consumers such as mmcv's CPU RoIAlign read raw memory as NCHW."""
+        return x.contiguous()
+
     def _run(self, block, x):
         if self.with_cp and self.training and torch.is_grad_enabled():
             return checkpoint(block, x, use_reentrant=False)

@@ -147,5 +147,5 @@ class PyramidViG(VisionGNNBase):
             for block in stage.blocks:
                 x = self._run(block, x)
             if i in self.out_indices:
-                outs.append(x)
+                outs.append(self._output(x))
         return tuple(outs)

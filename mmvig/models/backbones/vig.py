@@ -113,5 +113,5 @@ class ViG(VisionGNNBase):
         for i, block in enumerate(self.blocks):
             x = self._run(block, x)
             if i in self.out_indices:
-                outs.append(x)
+                outs.append(self._output(x))
         return tuple(outs)

@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 
 from mmvig.models import PyramidViG, ViG
-from mmvig.models.layers import blocks
+from mmvig.models.layers import ConvGELU, blocks
 from .vig_reference import randomize_norms
 
 
@@ -45,8 +45,9 @@ def test_fused_model_gives_the_same_outputs(build, monkeypatch):
     randomize_norms(model)
     model.eval()
     fused = copy.deepcopy(model).fuse()
-    assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm)
+    assert not any(isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.GELU))
                    for m in fused.modules())
+    assert any(isinstance(m, ConvGELU) for m in fused.modules())
 
     graphs = ReplayGraphs(monkeypatch)
     x = torch.randn(2, 3, 224, 160)
@@ -68,3 +69,19 @@ def test_fused_model_refuses_training():
     with pytest.raises(RuntimeError, match='fused for inference'):
         model.train()
     model.eval()  # evaluation stays allowed
+
+
+@pytest.mark.parametrize('channels_last', [False, True])
+def test_conv_gelu_equals_conv_then_gelu(channels_last):
+    conv = nn.Conv2d(8, 16, 3, stride=2, padding=1, groups=4)
+    fused = ConvGELU(conv)
+    x = torch.randn(2, 8, 9, 7)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    expected = torch.nn.functional.gelu(conv(x))
+    with torch.no_grad():  # the one-primitive path on CPU
+        torch.testing.assert_close(fused(x), expected)
+    got = fused(x)  # gradients wanted: the two ops
+    got.sum().backward()
+    torch.testing.assert_close(got, expected)
+    assert conv.weight.grad is not None

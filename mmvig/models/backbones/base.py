@@ -6,10 +6,11 @@ through :meth:`_layer_groups` (frozen together, one lr-decay depth each).
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn import fuse_conv_bn
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
+
+from ..layers import fuse_conv_norm_act
 
 
 def resolve_arch(cls, arch):
@@ -152,18 +153,19 @@ class VisionGNNBase(BaseModule):
                 param.requires_grad = False
 
     def fuse(self):
-        """Fold every batch norm into the conv before it, for inference.
+        """Fuse for inference (the deploy model): every batch norm folded
+        into the conv before it, GELU into the conv feeding it (see
+        :func:`~mmvig.models.layers.fuse_conv_norm_act`).
 
-        The outputs stay equal up to float rounding and inference is faster
-        (one pass less over each feature map). The model becomes a deploy
-        model: its norm layers are gone, so it refuses ``train()``, and its
-        state_dict no longer has a checkpoint layout.
+        The outputs stay equal up to float rounding, and inference is faster
+        (passes over feature maps saved). The norm layers are gone, so the
+        model refuses ``train()``, and its state_dict no longer has a
+        checkpoint layout.
 
         Returns:
             VisionGNNBase: ``self``, fused and in eval mode.
         """
-        self.eval()
-        fuse_conv_bn(self)
+        fuse_conv_norm_act(self.eval())
         self.fused = True
         return self
 

@@ -29,10 +29,11 @@ def prepare_config(args, dataloaders, merge=None):
 
     Args:
         dataloaders (Sequence[str]): dataloader fields that get the tools'
-            defaults: persistent workers when there are workers, pinned
-            memory only with CUDA (pinning without a GPU only warns).
+            defaults where unset: persistent workers when there are
+            workers, pinned memory only with CUDA (pinning without a GPU
+            only warns).
         merge (callable, optional): ``merge(cfg)`` applies a tool's own
-            options, before ``--cfg-options``, which are merged last and win.
+            options, before ``--cfg-options``, which win.
 
     Returns:
         Config: the config.
@@ -47,6 +48,12 @@ def prepare_config(args, dataloaders, merge=None):
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join(
             './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if merge is not None:
+        merge(cfg)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    # Last, so that they follow --cfg-options (e.g. num_workers=0) and
+    # never override a value set anywhere.
     for field in dataloaders:
         loader = cfg.get(field)
         if loader is None:
@@ -54,10 +61,6 @@ def prepare_config(args, dataloaders, merge=None):
         loader.setdefault('pin_memory', torch.cuda.is_available())
         loader.setdefault('persistent_workers',
                           loader.get('num_workers', 0) > 0)
-    if merge is not None:
-        merge(cfg)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 

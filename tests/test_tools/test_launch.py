@@ -35,9 +35,9 @@ def test_prepare_config_defaults_and_precedence():
         ['train_dataloader', 'val_dataloader'], merge=merge)
     assert cfg.work_dir == './work_dirs/pvig-ti_1xb64_digits'
     assert cfg.launcher == 'none'
-    assert cfg.train_cfg.max_epochs == 5  # --cfg-options are merged last
-    # The defaults see the config's own num_workers (0 in the digits config):
-    # persistent workers need workers.
+    assert cfg.train_cfg.max_epochs == 5  # --cfg-options win
+    # Persistent workers where there are workers (the digits config has 0).
+    assert cfg.train_dataloader.persistent_workers is True
     assert cfg.val_dataloader.persistent_workers is False
     assert cfg.val_dataloader.pin_memory == torch.cuda.is_available()
     assert 'pin_memory' not in cfg.test_dataloader

@@ -226,7 +226,8 @@ def mib(nbytes):
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('archs', nargs='+', choices=sorted(ARCHS))
+    parser.add_argument('archs', nargs='*', metavar='ARCH',
+                        help=f'any of {", ".join(ARCHS)}')
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--size', type=int, nargs='+', default=[224],
                         metavar='PIXELS', help='square side, or WIDTH HEIGHT')
@@ -244,6 +245,12 @@ def parse_args():
     parser.add_argument('--threads', type=int,
                         help='torch threads (default: torch\'s choice)')
     args = parser.parse_args()
+    if not args.archs and not args.knn:
+        parser.error('give archs to time, --knn, or both')
+    unknown = set(args.archs) - set(ARCHS)
+    if unknown:
+        parser.error(f'unknown archs {sorted(unknown)}; choose from '
+                     f'{", ".join(ARCHS)}')
     if len(args.size) not in (1, 2):
         parser.error('--size takes one or two numbers')
     args.size = (args.size * 2)[:2]  # (width, height)
@@ -303,10 +310,17 @@ def main():
 
 
 def report(args, load, results, checks, knn):
+    print(f'{machine()}; load average {load:.2f} at the start, '
+          f'{os.getloadavg()[0]:.2f} at the end.')
+    if results:
+        report_models(args, results, checks)
+    if knn:
+        report_knn(args, *knn)
+
+
+def report_models(args, results, checks):
     width, height = args.size
-    print(f'Batch {args.batch}, {width}x{height}, fp32; {machine()}; load '
-          f'average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at '
-          f'the end.')
+    print(f'\nBatch {args.batch}, {width}x{height}, fp32.')
     for name, ((ours_err, ours_ties),
                (fused_err, fused_ties)) in checks.items():
         print(f'{name}: logits against mmpretrain, max |diff| / max |logit| '
@@ -330,20 +344,23 @@ def report(args, load, results, checks, knn):
     print(f'\nGEMM peak (2048^3 fp32 matmul, median per arch): '
           f'{", ".join(f"{p:.0f}" for p in peaks)} GFLOP/s. Training: '
           f'forward, cross-entropy, backward, SGD; 3x the forward FLOPs.')
-    if knn:
-        info, times, memory = knn
-        print(f'\nKNN of one stage-1 Grapher of {args.knn_arch} at '
-              f'{args.knn_size[0]}x{args.knn_size[1]}: {info["queries"]} '
-              f'queries, {info["keys"]} keys, {info["channels"]} channels, '
-              f'k={info["k"]}, dilation {info["dilation"]}, relative-'
-              f'position bias, batch 1.\n')
-        print('| formulation | time (s) | extra memory (MiB) |')
-        print('|---|---:|---:|')
-        print(f'| dense (`max_chunk_bytes=None`) | {times["dense"]:.2f} | '
-              f'{mib(memory["dense"])} |')
-        print(f'| chunked ({info["chunk_bytes"] / 2**20:g} MiB blocks) | '
-              f'{times["chunked"]:.2f} | {mib(memory["chunked"])} |')
-        print(f'chunked / dense time: {times["chunked"] / times["dense"]:.2f}')
+
+
+def report_knn(args, info, times, memory):
+    print(f'\nKNN of one stage-1 Grapher of {args.knn_arch} at '
+          f'{args.knn_size[0]}x{args.knn_size[1]}: {info["queries"]} '
+          f'queries, {info["keys"]} keys, {info["channels"]} channels, '
+          f'k={info["k"]}, dilation {info["dilation"]}, relative-position '
+          f'bias, batch 1.\n')
+    print('| formulation | time (s) | extra memory (MiB) |')
+    print('|---|---:|---:|')
+    print(f'| dense (`max_chunk_bytes=None`) | {times["dense"]:.2f} | '
+          f'{mib(memory["dense"])} |')
+    print(f'| chunked ({info["chunk_bytes"] / 2**20:g} MiB blocks) | '
+          f'{times["chunked"]:.2f} | {mib(memory["chunked"])} |')
+    print(f'\nchunked / dense: {times["chunked"] / times["dense"]:.2f}x '
+          f'the time, {memory["chunked"] / memory["dense"]:.1%} of the '
+          f'memory.')
 
 
 if __name__ == '__main__':

@@ -35,7 +35,7 @@ step "5/5 KNN graph of one node (paper Fig. 4)"
 $PY tools/visualization/vis_knn_graph.py "$IMAGE" "$CONFIG" "$CHECKPOINT" \
     --out "$WORK_DIR/knn_graph.png" --node 0.55 0.55
 
-accuracy=$($PY -c "import json, sys; print(json.load(open(sys.argv[1]))['accuracy/top1'])" \
+accuracy=$($PY -c "import json, sys; print(f\"{json.load(open(sys.argv[1]))['accuracy/top1']:.2f}\")" \
     "$WORK_DIR/test_metrics.json")
 step "done in $(( $(date +%s) - start )) s: top-1 on the 360 held-out digits ${accuracy}%"
 echo "   graph: $WORK_DIR/knn_graph.png"

@@ -140,8 +140,8 @@ def main():
 
     # The image as the model sees it (after resize / crop); loaded as BGR.
     shown = batch['inputs'][0].permute(1, 2, 0).numpy()[..., ::-1]
-    fig, axes = plt.subplots(1, len(blocks), figsize=(4 * len(blocks), 4.6),
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(blocks), figsize=(4 * len(blocks), 4.8),
+                             squeeze=False, layout='constrained')
     for ax, block in zip(axes[0], blocks):
         graph = graphs[block]
         (h, w), k = graph['nodes'], graph['index'].shape[-1]
@@ -149,7 +149,6 @@ def main():
              f'block {block % len(graphs) + 1} of {len(graphs)} '
              f'({graph["name"].rsplit(".", 1)[0]})\n{h}x{w} nodes, k={k}')
     fig.suptitle(f'KNN graph of one node: {osp.basename(args.img)}')
-    fig.tight_layout()
     fig.savefig(args.out, dpi=100)
     print(f'wrote {args.out} (blocks {[b % len(graphs) + 1 for b in blocks]}'
           f' of {len(graphs)})')

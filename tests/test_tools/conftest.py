@@ -1,8 +1,11 @@
 """Fixtures of the tool tests: the digits as an image folder, and small
 digits runs of the tools."""
+import functools
+import http.server
 import importlib.util
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -52,3 +55,31 @@ def load_tool(path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+class LocalHTTPServer:
+    """Serves ``directory`` on 127.0.0.1 while in a ``with`` block; the
+    paths requested are in ``requests``."""
+
+    def __init__(self, directory):
+        self.requests = []
+        requests = self.requests
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+
+            def log_message(self, format, *args):
+                requests.append(self.path)
+
+        self.server = http.server.ThreadingHTTPServer(
+            ('127.0.0.1', 0),
+            functools.partial(Handler, directory=str(directory)))
+        self.url = f'http://127.0.0.1:{self.server.server_address[1]}'
+
+    def __enter__(self):
+        threading.Thread(target=self.server.serve_forever, daemon=True,
+                         kwargs=dict(poll_interval=0.2)).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()

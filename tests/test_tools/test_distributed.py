@@ -1,16 +1,14 @@
 """tools/dist_train.sh and tools/dist_test.sh with two processes on the CPU
 (gloo), the test fetching its checkpoint by URL."""
-import functools
-import http.server
 import json
 import os
 import socket
 import sys
-import threading
 
 import pytest
 
-from .conftest import DIGITS_CONFIG, small_digits_options, run_tool
+from .conftest import (DIGITS_CONFIG, LocalHTTPServer, run_tool,
+                       small_digits_options)
 
 
 def _free_port():
@@ -22,33 +20,6 @@ def _free_port():
 def _env(tmp_path):
     return dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()),
                 TORCH_HOME=str(tmp_path / 'torch_home'))
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    requests = []
-
-    def log_message(self, format, *args):
-        self.requests.append(self.path)
-
-
-class _Server:
-    """An HTTP server on 127.0.0.1 for ``directory``, stopped on exit."""
-
-    def __init__(self, directory):
-        handler = functools.partial(_Handler, directory=str(directory))
-        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                                      handler)
-        self.server.timeout = 1
-        self.url = f'http://127.0.0.1:{self.server.server_address[1]}'
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True,
-                         kwargs=dict(poll_interval=0.2)).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.mark.slow
@@ -72,7 +43,7 @@ def test_dist_train_then_dist_test_by_url(digits_root, tmp_path):
     checkpoint = work_dir / 'epoch_1.pth'
     assert checkpoint.is_file()
 
-    with _Server(work_dir) as server:
+    with LocalHTTPServer(work_dir) as server:
         url = f'{server.url}/epoch_1.pth'
         metrics = tmp_path / 'metrics.json'
         result = run_tool(
@@ -82,7 +53,7 @@ def test_dist_train_then_dist_test_by_url(digits_root, tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     # Downloaded once (by rank 0), into the hub cache of TORCH_HOME.
-    assert _Handler.requests.count('/epoch_1.pth') == 1
+    assert server.requests.count('/epoch_1.pth') == 1
     assert (tmp_path / 'torch_home' / 'hub' / 'checkpoints' /
             'epoch_1.pth').is_file()
     # 64 test images over 2 ranks x 16: 2 iterations each.

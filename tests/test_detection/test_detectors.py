@@ -19,6 +19,8 @@ COCO_CONFIGS = [p for p in DETECTION_CONFIGS if p.endswith('_1x_coco.py')]
 RELEASES = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/'
 RETINANET_TI = osp.join(CONFIGS, 'retinanet',
                         'retinanet_pvig-ti_fpn_1x_coco.py')
+MASK_RCNN_TI = osp.join(CONFIGS, 'mask_rcnn',
+                        'mask-rcnn_pvig-ti_fpn_1x_coco.py')
 
 
 def load_config(path, **backbone):
@@ -141,6 +143,20 @@ def test_train_and_predict_at_an_odd_size(name):
     if with_mask:
         # Masks are pasted back at the original, unpadded size.
         assert result.pred_instances.masks.shape[1:] == (333, 517)
+
+
+def test_roi_features_are_read_from_the_feature_maps():
+    # mmcv's CPU RoIAlign reads NCHW memory: whatever memory format the
+    # backbone computes in, the RoI features must be those of the maps.
+    model = build(load_config(MASK_RCNN_TI).model).eval()
+    extractor = model.roi_head.bbox_roi_extractor
+    rois = torch.tensor([[0, 8., 16., 90., 120.], [0, 100., 40., 180., 150.]])
+    with torch.no_grad():
+        feats = model.extract_feat(torch.randn(1, 3, 160, 192))
+        feats = feats[:extractor.num_inputs]
+        got = extractor(feats, rois)
+        expected = extractor([f.contiguous() for f in feats], rois)
+    torch.testing.assert_close(got, expected)
 
 
 def _snapshot(module):

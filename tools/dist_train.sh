@@ -3,6 +3,10 @@
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 # Without CUDA the processes train on the CPU with the gloo backend.
 set -euo pipefail
+if [ $# -lt 2 ]; then
+    echo "usage: tools/dist_train.sh CONFIG NUM_PROCS [train.py options]" >&2
+    exit 2
+fi
 
 CONFIG=$1
 GPUS=$2
@@ -10,15 +14,19 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-python}
+# The repository's environment (tools/setup_env.sh) unless PYTHON is set.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DEFAULT_PYTHON=python
+[ -x "$ROOT/.venv/bin/python" ] && DEFAULT_PYTHON=$ROOT/.venv/bin/python
+PYTHON=${PYTHON:-$DEFAULT_PYTHON}
 
-PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
+PYTHONPATH="$ROOT":${PYTHONPATH:-} \
 "$PYTHON" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \
     --nproc_per_node="$GPUS" \
     --master_port="$PORT" \
-    "$(dirname "$0")/train.py" \
+    "$ROOT/tools/train.py" \
     "$CONFIG" \
     --launcher pytorch "${@:3}"

@@ -2,6 +2,10 @@
 # Training on a Slurm cluster:
 #   [GPUS=8] tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]
 set -euo pipefail
+if [ $# -lt 4 ]; then
+    echo "usage: [GPUS=8] tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py options]" >&2
+    exit 2
+fi
 set -x
 
 PARTITION=$1
@@ -12,11 +16,15 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
+# The repository's environment (tools/setup_env.sh) unless PYTHON is set.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DEFAULT_PYTHON=python
+[ -x "$ROOT/.venv/bin/python" ] && DEFAULT_PYTHON=$ROOT/.venv/bin/python
+PYTHON=${PYTHON:-$DEFAULT_PYTHON}
 
 # SRUN_ARGS is split into words on purpose.
 # shellcheck disable=SC2086
-PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
+PYTHONPATH="$ROOT":${PYTHONPATH:-} \
 srun -p "$PARTITION" \
     --job-name="$JOB_NAME" \
     --gres=gpu:"$GPUS_PER_NODE" \
@@ -25,5 +33,5 @@ srun -p "$PARTITION" \
     --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 \
     $SRUN_ARGS \
-    "$PYTHON" -u "$(dirname "$0")/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
+    "$PYTHON" -u "$ROOT/tools/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
     --launcher=slurm "${@:5}"

@@ -5,20 +5,19 @@ scratch for a few minutes; ``tools/test.py`` then evaluates each trained
 checkpoint and the untrained model, both given as http URLs served from
 127.0.0.1, with mmdet's CocoMetric on the validation split.
 """
-import functools
-import http.server
 import os
 import pickle
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+
+from ..test_tools.conftest import LocalHTTPServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = {
@@ -47,25 +46,9 @@ def _run_all(commands, cwd, env, timeout):
 
 
 @pytest.fixture(scope='module')
-def workspace(tmp_path_factory):
-    """A directory holding ``data/synthetic_coco`` (the configs' data_root
-    is relative) and an environment for the tools."""
-    root = tmp_path_factory.mktemp('synthetic')
-    env = dict(os.environ,
-               # One thread per process: two processes share the 2 cores,
-               # and OpenMP threads competing for a core slow training
-               # down several times.
-               OMP_NUM_THREADS='1',
-               TORCH_HOME=str(root / 'torch'))  # URL downloads land here
-    _run_all([[ROOT / 'tools/dataset_converters/synthetic_coco.py',
-               root / 'data/synthetic_coco']], root, env, 120)
-    return root, env
-
-
-@pytest.fixture(scope='module')
-def trained(workspace):
+def trained(synthetic_workspace):
     """Both detectors trained side by side: ``{case: checkpoint}``."""
-    root, env = workspace
+    root, env = synthetic_workspace
     commands, checkpoints = [], {}
     for case, (config, _) in CASES.items():
         work_dir = root / 'work' / case
@@ -75,21 +58,6 @@ def trained(workspace):
         checkpoints[case] = work_dir / f'epoch_{epochs}.pth'
     _run_all(commands, root, env, 1200)
     return checkpoints
-
-
-@pytest.fixture(scope='module')
-def served(workspace):
-    """``url(path)``: an http URL on 127.0.0.1 for a file of the
-    workspace."""
-    root, _ = workspace
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(root))
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield lambda path: (f'http://127.0.0.1:{server.server_port}/'
-                        f'{path.relative_to(root)}')
-    server.shutdown()
 
 
 def _save_untrained(config, path):
@@ -110,9 +78,9 @@ def _map(metrics, metric):
 
 @pytest.mark.slow
 @pytest.mark.parametrize('case', CASES)
-def test_detector_learns_synthetic_coco(case, workspace, trained, served):
+def test_detector_learns_synthetic_coco(case, synthetic_workspace, trained):
     config, metrics = CASES[case]
-    root, env = workspace
+    root, env = synthetic_workspace
     checkpoints = dict(trained=root / f'{case}_trained.pth',
                        untrained=root / f'{case}_untrained.pth')
     # Served under its own name: torch's hub cache keys downloads by file
@@ -121,11 +89,15 @@ def test_detector_learns_synthetic_coco(case, workspace, trained, served):
     _save_untrained(ROOT / config, checkpoints['untrained'])
 
     results = {name: root / f'{case}_{name}.pkl' for name in checkpoints}
-    _run_all([[
-        ROOT / 'tools/test.py', ROOT / config, served(checkpoints[name]),
-        '--work-dir', root / 'test' / f'{case}_{name}', '--out',
-        results[name], '--out-item', 'metrics'
-    ] for name in checkpoints], root, env, 600)
+    with LocalHTTPServer(root) as server:
+        _run_all([[
+            ROOT / 'tools/test.py', ROOT / config,
+            f'{server.url}/{checkpoints[name].name}', '--work-dir',
+            root / 'test' / f'{case}_{name}', '--out', results[name],
+            '--out-item', 'metrics'
+        ] for name in checkpoints], root, env, 600)
+    assert sorted(server.requests) == sorted(
+        f'/{path.name}' for path in checkpoints.values())
     for name, path in results.items():
         with open(path, 'rb') as f:
             results[name] = pickle.load(f)

@@ -1,5 +1,5 @@
 # The 1x detection schedule (12 epochs, lr x0.1 after epochs 8 and 11) with
-# the optimiser mmdet uses for transformer-like backbones (Swin, PVT):
+# the optimiser mmdet uses for transformer-like backbones (Swin):
 # AdamW, lr 1e-4 for 16 images per iteration, weight decay 0.05 except on
 # norm layers and the position embedding.
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=1)

@@ -1,0 +1,53 @@
+"""tools/dist_train.sh and tools/dist_test.sh run mmdet configs: two CPU
+processes (gloo) train the synthetic-COCO RetinaNet briefly, then evaluate
+it fetched by URL."""
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ..test_tools.conftest import LocalHTTPServer
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / 'configs/retinanet/retinanet_pvig-ti_fpn_synthetic-coco.py'
+
+
+def _run(script, *args, cwd, env):
+    # A fresh port per launch: torchrun's rendezvous must not collide.
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    result = subprocess.run(
+        ['bash', str(ROOT / 'tools' / script), *map(str, args)], cwd=cwd,
+        env=dict(env, PYTHON=sys.executable, PORT=str(port)),
+        capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    return output
+
+
+@pytest.mark.slow
+def test_dist_train_and_dist_test_by_url(synthetic_workspace):
+    root, env = synthetic_workspace
+    work_dir = root / 'dist'
+    # 8 training images over 2 ranks x 4 per batch: one iteration (two
+    # with a single rank).
+    output = _run('dist_train.sh', CONFIG, 2, '--work-dir', work_dir,
+                  '--no-validate', '--cfg-options', 'train_cfg.max_epochs=1',
+                  'train_dataloader.dataset.indices=8', cwd=root, env=env)
+    assert 'Epoch(train) [1][1/1]' in output
+
+    metrics = root / 'dist_metrics.json'
+    with LocalHTTPServer(work_dir) as server:
+        output = _run('dist_test.sh', CONFIG, f'{server.url}/epoch_1.pth', 2,
+                      '--work-dir', root / 'dist_test', '--out', metrics,
+                      '--out-item', 'metrics', cwd=root, env=env)
+    assert server.requests.count('/epoch_1.pth') == 1  # rank 0 downloads
+    # 50 validation images over 2 ranks x 4 per batch: 7 iterations each.
+    assert 'Epoch(test) [7/7]' in output
+    # A model trained for one iteration may detect nothing, and then
+    # CocoMetric reports no numbers; the file is still written.
+    assert isinstance(json.loads(metrics.read_text()), dict)

@@ -110,6 +110,33 @@ def test_no_weight_decay_on_norms_and_pos_embed():
     assert decay[model.bbox_head.retina_cls.weight] == 0.05
 
 
+def test_imagenet_weights_by_url_load_into_the_detector(tmp_path,
+                                                       monkeypatch):
+    """The configs' init_cfg path: a classifier checkpoint (here in
+    mmpretrain's layout) given as a URL fills the detector's backbone."""
+    from mmpretrain.models.backbones import PyramidVig
+
+    from mmvig.checkpoint import to_mmvig_layout
+    from ..test_tools.conftest import LocalHTTPServer
+
+    source = PyramidVig(arch='tiny')
+    state = {f'backbone.{k}': v for k, v in source.state_dict().items()}
+    torch.save(dict(state_dict=state), tmp_path / 'pvig_ti_in1k.pth')
+    expected, _, _ = to_mmvig_layout(state)
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+
+    cfg = Config.fromfile(RETINANET_TI)
+    with LocalHTTPServer(tmp_path) as server:
+        cfg.model.backbone.init_cfg.checkpoint = \
+            f'{server.url}/pvig_ti_in1k.pth'
+        model = build(cfg.model)
+    assert server.requests == ['/pvig_ti_in1k.pth']
+    loaded = model.backbone.state_dict()
+    assert {f'backbone.{k}' for k in loaded} == set(expected)
+    for name, value in loaded.items():
+        assert torch.equal(value, expected[f'backbone.{name}']), name
+
+
 def _inputs(height, width, with_mask):
     from mmdet.testing import demo_mm_inputs
     return demo_mm_inputs(

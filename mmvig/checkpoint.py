@@ -165,7 +165,11 @@ def _history_buffer_getattr(owner, name):
     resolves only HistoryBuffer's own statistics methods.
     """
     from mmengine.logging import HistoryBuffer
-    if owner is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    # The four built-in statistics are registered only when the first
+    # HistoryBuffer is created, which a fresh process may not have done yet.
+    allowed = {'min', 'max', 'current', 'mean',
+               *HistoryBuffer._statistics_methods}
+    if owner is HistoryBuffer and name in allowed:
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(
         f'refused getattr({owner!r}, {name!r}) while loading a checkpoint')

@@ -3,7 +3,10 @@ import functools
 import http.server
 import os
 import pickle
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +17,8 @@ from mmvig.checkpoint import (CheckpointError, load_file,
                               load_pretrained_backbone, to_mmvig_layout)
 from mmvig.models import PyramidViG, ViG
 from .test_models.vig_reference import authors_layout, randomize_norms
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope='module')
@@ -146,6 +151,28 @@ def test_mmengine_style_metadata_loads(tmp_path):
     assert loaded['meta']['seed'] == 7
     assert loaded['message_hub']['log_scalars']['train/loss'].mean() == 0.875
     assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
+
+
+
+def test_mmengine_checkpoint_loads_in_a_fresh_process(tmp_path):
+    """HistoryBuffer registers its statistics methods only when the first
+    buffer is created; a process that has made none must still load the
+    message hub."""
+    from mmengine.logging import HistoryBuffer
+    buffer = HistoryBuffer()
+    buffer.update(2.0)
+    torch.save(dict(state_dict={}, message_hub=dict(
+        log_scalars={'train/loss': buffer})), tmp_path / 'epoch_1.pth')
+    code = ('from mmengine.logging import HistoryBuffer\n'
+            'from mmvig.checkpoint import load_file\n'
+            'assert not HistoryBuffer._statistics_methods\n'
+            f'hub = load_file({str(tmp_path / "epoch_1.pth")!r})'
+            "['message_hub']\n"
+            "print(hub['log_scalars']['train/loss'].mean())\n")
+    result = subprocess.run([sys.executable, '-c', code], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == '2.0'
 
 
 @pytest.fixture

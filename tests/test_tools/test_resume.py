@@ -8,7 +8,6 @@ import time
 import pytest
 import torch
 
-import mmvig.engine  # noqa: F401  (its HistoryBuffer workaround)
 from mmvig.checkpoint import load_file
 from .conftest import DIGITS_CONFIG, ROOT, small_digits_options
 

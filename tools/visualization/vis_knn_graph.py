@@ -20,7 +20,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-import mmvig.engine  # noqa: E402,F401  (modules, safe checkpoint loading)
+import mmvig  # noqa: E402,F401  (modules, safe checkpoint loading)
 from mmvig.checkpoint import CheckpointError  # noqa: E402
 from mmvig.models.layers import Grapher  # noqa: E402
 

@@ -7,26 +7,5 @@ if [ $# -lt 2 ]; then
     echo "usage: tools/dist_train.sh CONFIG NUM_PROCS [train.py options]" >&2
     exit 2
 fi
-
-CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-# The repository's environment (tools/setup_env.sh) unless PYTHON is set.
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DEFAULT_PYTHON=python
-[ -x "$ROOT/.venv/bin/python" ] && DEFAULT_PYTHON=$ROOT/.venv/bin/python
-PYTHON=${PYTHON:-$DEFAULT_PYTHON}
-
-PYTHONPATH="$ROOT":${PYTHONPATH:-} \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$ROOT/tools/train.py" \
-    "$CONFIG" \
-    --launcher pytorch "${@:3}"
+exec bash "$(dirname "$0")/torchrun.sh" train.py "$2" \
+    "$1" --launcher pytorch "${@:3}"

@@ -9,17 +9,16 @@ hub cache). Checkpoints are loaded weights-only: a file that would run code
 when unpickled is refused.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from copy import deepcopy
 
 import mmengine
-from mmengine.config import ConfigDict, DictAction
+from mmengine.config import ConfigDict
 from mmengine.evaluator import DumpResults
 
 from mmvig.checkpoint import CheckpointError
-from mmvig.engine import build_runner, prepare_config
+from mmvig.engine import add_shared_args, build_runner, prepare_config
 
 
 def parse_args():
@@ -27,8 +26,6 @@ def parse_args():
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint',
                         help='checkpoint file: a path or an http(s) URL')
-    parser.add_argument(
-        '--work-dir', help='the dir to save the evaluation metrics')
     parser.add_argument('--out', help='the file to write results to')
     parser.add_argument(
         '--out-item', choices=['metrics', 'pred'],
@@ -39,16 +36,8 @@ def parse_args():
         '--tta', action='store_true',
         help='test-time augmentation: the config\'s tta_model and '
         'tta_pipeline, by default the average over a horizontal flip')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, as key=value pairs (lists as '
-        'key="[a,b]"); merged last')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_shared_args(parser)
     args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if args.out is None and args.out_item is not None:
         parser.error('--out-item needs --out')
     if not args.checkpoint.startswith(('http://', 'https://')) and \

@@ -8,19 +8,15 @@ Distributed: ``tools/dist_train.sh CONFIG NUM_PROCS``; without CUDA the
 processes use gloo on the CPU.
 """
 import argparse
-import os
 import sys
 
-from mmengine.config import DictAction
-
 from mmvig.checkpoint import CheckpointError
-from mmvig.engine import build_runner, prepare_config
+from mmvig.engine import add_shared_args, build_runner, prepare_config
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint (path or http(s) URL); without a '
@@ -35,18 +31,8 @@ def parse_args():
         '--auto-scale-lr', action='store_true',
         help='scale the learning rate by the actual batch size over '
         'auto_scale_lr.base_batch_size')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, as key=value pairs (lists as '
-        'key="[a,b]"); merged last')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_shared_args(parser)
+    return parser.parse_args()
 
 
 def merge_args(cfg, args):

@@ -6,7 +6,7 @@
 _base_ = [
     '../_base_/models/mask-rcnn_pvig-s_fpn.py',
     '../_base_/datasets/synthetic_coco.py',
-    '../_base_/schedules/schedule_1x.py', '../_base_/default_runtime_det.py'
+    '../_base_/schedules/schedule_synthetic-coco_5e.py'
 ]
 model = dict(
     backbone=dict(arch='tiny', drop_path_rate=0., norm_eval=False),
@@ -28,22 +28,3 @@ model = dict(
     test_cfg=dict(
         rpn=dict(nms_pre=500, max_per_img=100),
         rcnn=dict(max_per_img=20)))
-
-# 5 epochs of 50 iterations, lr 1e-3 (from scratch), x0.1 for the last.
-max_epochs = 5
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(
-        type='MultiStepLR',
-        milestones=[4],
-        by_epoch=True,
-        begin=0,
-        end=max_epochs)
-]
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
-randomness = dict(seed=0)  # reproducible numbers in docs/detection.md
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=max_epochs),
-    visualization=dict(draw=False))

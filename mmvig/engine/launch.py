@@ -11,21 +11,37 @@ starts the gloo process group itself (mmengine then skips its own) and asks
 for a device-less DDP.
 """
 import datetime
+import os
 import os.path as osp
 
 import torch
 import torch.distributed as dist
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.registry import MODEL_WRAPPERS, RUNNERS
 from mmengine.runner import Runner
 from torch.nn.parallel import DistributedDataParallel
 
 
+def add_shared_args(parser):
+    """Add the options train.py and test.py share to ``parser``:
+    ``--work-dir``, ``--cfg-options`` and the launcher."""
+    parser.add_argument('--work-dir', help='the dir to save logs, '
+                        'checkpoints and metrics')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, as key=value pairs (lists as '
+        'key="[a,b]"); merged last')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
 def prepare_config(args, dataloaders, merge=None):
     """Load ``args.config`` and apply the options train and test share.
 
-    ``args`` needs ``config``, ``work_dir``, ``launcher`` and
-    ``cfg_options``.
+    ``args`` needs ``config`` and the options of :func:`add_shared_args`.
 
     Args:
         dataloaders (Sequence[str]): dataloader fields that get the tools'
@@ -42,6 +58,7 @@ def prepare_config(args, dataloaders, merge=None):
         raise FileNotFoundError(f'config file {args.config} does not exist')
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     # work_dir: command line, then the config, then the config's name.
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir

@@ -5,14 +5,14 @@ import socket
 import subprocess
 import sys
 import textwrap
-from argparse import Namespace
+from argparse import ArgumentParser
 
 import pytest
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
-from mmvig.engine import prepare_config, setup_distributed
+from mmvig.engine import add_shared_args, prepare_config, setup_distributed
 from .conftest import DIGITS_CONFIG, load_tool
 
 needs_cpu_only = pytest.mark.skipif(
@@ -20,9 +20,13 @@ needs_cpu_only = pytest.mark.skipif(
 
 
 def _args(**kwargs):
-    defaults = dict(config=str(DIGITS_CONFIG), work_dir=None,
-                    launcher='none', cfg_options=None)
-    return Namespace(**{**defaults, **kwargs})
+    """The tools' shared command-line options, defaults overridden."""
+    parser = ArgumentParser()
+    add_shared_args(parser)
+    args = parser.parse_args([])
+    args.config = str(DIGITS_CONFIG)
+    vars(args).update(kwargs)
+    return args
 
 
 def test_prepare_config_defaults_and_precedence():

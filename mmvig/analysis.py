@@ -7,9 +7,23 @@ counted. The authors' relative-position bias is a precomputed buffer, so it
 costs nothing there; mmvig forms it per chunk as a product of the same size,
 which :func:`count_flops` reports separately as ``relative_pos``.
 """
+import platform
+
 import torch
 from mmengine.analysis import FlopAnalyzer
 from mmengine.analysis.jit_handles import get_shape
+
+
+def cpu_name():
+    """The CPU's model name, for the measurement tools' reports."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _baddbmm_flops(inputs, outputs):

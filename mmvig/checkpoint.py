@@ -19,7 +19,7 @@ mmvig regenerates the bias for the actual input size (identically at 224).
 
 Loading is weights-only (a checkpoint cannot run code) with a short
 allow-list of the plain data types mmengine puts in its own checkpoints; see
-:data:`SAFE_GLOBALS`. Importing mmvig routes mmengine's local and http(s)
+:func:`_safe_globals`. Importing mmvig routes mmengine's local and http(s)
 checkpoint loading through :func:`load_file`, so runners, ``load_from``,
 ``--resume`` and ``init_cfg=dict(type='Pretrained')`` all load safely and
 accept the other layouts transparently.
@@ -267,7 +267,8 @@ def state_dict_of(checkpoint):
     return checkpoint
 
 
-def _strip(state_dict, prefix):
+def sub_state_dict(state_dict, prefix):
+    """The entries under ``prefix`` (e.g. ``'backbone.'``), without it."""
     return OrderedDict((k[len(prefix):], v) for k, v in state_dict.items()
                        if k.startswith(prefix))
 
@@ -327,7 +328,7 @@ def load_pretrained_backbone(backbone, filename, prefix=None):
             k.startswith('backbone.') for k in state_dict) else ''
     elif prefix and not prefix.endswith('.'):
         prefix += '.'
-    selected = _strip(state_dict, prefix)
+    selected = sub_state_dict(state_dict, prefix)
     unused = sorted(k for k in state_dict if not k.startswith(prefix))
     load_state_dict_strict(backbone, selected, source=filename)
     notes = [f'loaded {len(selected)} tensors from {filename} '

@@ -33,8 +33,6 @@ import argparse
 import copy
 import itertools
 import os
-import platform
-import re
 import statistics
 import sys
 import time
@@ -48,9 +46,9 @@ from mmpretrain.models.heads import VigClsHead
 from pytest import MonkeyPatch
 from torch.profiler import ProfilerActivity, profile
 
-from mmvig.analysis import count_flops
+from mmvig.analysis import count_flops, cpu_name
 from mmvig.checkpoint import to_mmvig_layout
-from mmvig.models import PyramidViG, ViG, ViGClsHead
+from mmvig.models import ARCH_NAMES, PyramidViG, ViG, ViGClsHead
 
 # The parity tests' helpers: randomised norms and tie-aligned graphs, so
 # that the tool checks exactly what the tests check.
@@ -58,13 +56,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
 from tests.test_models.vig_reference import (  # noqa: E402
     TieAlignedGraphs, randomize_norms)
 
-ARCHS = {
-    f'{prefix}-{short}': (ours, theirs, arch)
-    for prefix, ours, theirs in (('vig', ViG, Vig),
-                                 ('pvig', PyramidViG, PyramidVig))
-    for short, arch in (('ti', 'tiny'), ('s', 'small'), ('m', 'medium'),
-                        ('b', 'base')) if arch in ours.arch_settings
-}
+MMPRETRAIN = {ViG: Vig, PyramidViG: PyramidVig}
+ARCHS = {name: (ours, MMPRETRAIN[ours], arch)
+         for name, (ours, arch) in ARCH_NAMES.items()}
 REFERENCE_SIZE = (224, 224)
 
 
@@ -210,13 +204,7 @@ def knn_comparison(arch, size, reps, progress):
 
 
 def machine():
-    cpu = platform.processor()
-    try:
-        cpu = re.search(r'model name\s*:\s*(.*)',
-                        open('/proc/cpuinfo').read()).group(1)
-    except (OSError, AttributeError):
-        pass
-    return (f'{cpu}, {os.cpu_count()} CPUs, {torch.get_num_threads()} '
+    return (f'{cpu_name()}, {os.cpu_count()} CPUs, {torch.get_num_threads()} '
             f'torch threads, torch {torch.__version__}')
 
 

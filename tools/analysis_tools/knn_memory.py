@@ -14,7 +14,6 @@ CPU only: peak RSS is what decides whether a CPU run fits in RAM.
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import time
 
 import torch
 
+from mmvig.analysis import cpu_name
 from mmvig.models import PyramidViG
 from mmvig.ops import DEFAULT_CHUNK_BYTES
 
@@ -52,17 +52,6 @@ def measure(arch, width, height, batch, chunk_bytes, with_cp):
     return dict(rss_before=before, peak_rss=peak, increase=peak - before,
                 forward_s=forward, backward_s=backward,
                 threads=torch.get_num_threads())
-
-
-def cpu_name():
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run_variant(args, variant):

@@ -8,8 +8,8 @@ import argparse
 import torch
 import torch.nn as nn
 
-from mmvig.models import PyramidViG, ViG, ViGClsHead
 from mmvig.analysis import count_flops
+from mmvig.models import ARCH_NAMES, PyramidViG, ViGClsHead
 
 
 class PoolHead(nn.Module):
@@ -23,28 +23,23 @@ class PoolHead(nn.Module):
         return self.head(feats)
 
 
-SHORT_ARCH = dict(tiny='ti', small='s', medium='m', base='b')
-
-
 def rows(size, with_flops):
-    for cls, short in ((ViG, 'vig'), (PyramidViG, 'pvig')):
-        for arch in cls.arch_settings:
-            out_indices = (0, 1, 2, 3) if cls is PyramidViG else -1
-            backbone = cls(arch, out_indices=out_indices).eval()
-            head = ViGClsHead(1000, backbone.out_channels[-1]).eval()
-            params = sum(p.numel() for m in (backbone, head)
-                         for p in m.parameters() if p.requires_grad)
-            with torch.no_grad():
-                outs = backbone(torch.zeros(1, 3, size, size))
-            flops = count_flops(nn.Sequential(backbone, PoolHead(head)),
-                                (1, 3, size, size)) if with_flops else None
-            yield dict(
-                name=f'{short}-{SHORT_ARCH[arch]}',
-                type=cls.__name__, arch=arch, params=params / 1e6,
-                flops=flops,
-                outputs=', '.join(
-                    f'{tuple(o.shape[1:])}/{i["stride"]}'
-                    for o, i in zip(outs, backbone.feature_info)))
+    for name, (cls, arch) in ARCH_NAMES.items():
+        out_indices = (0, 1, 2, 3) if cls is PyramidViG else -1
+        backbone = cls(arch, out_indices=out_indices).eval()
+        head = ViGClsHead(1000, backbone.out_channels[-1]).eval()
+        params = sum(p.numel() for m in (backbone, head)
+                     for p in m.parameters() if p.requires_grad)
+        with torch.no_grad():
+            outs = backbone(torch.zeros(1, 3, size, size))
+        flops = count_flops(nn.Sequential(backbone, PoolHead(head)),
+                            (1, 3, size, size)) if with_flops else None
+        yield dict(
+            name=name, type=cls.__name__, arch=arch, params=params / 1e6,
+            flops=flops,
+            outputs=', '.join(
+                f'{tuple(o.shape[1:])}/{i["stride"]}'
+                for o, i in zip(outs, backbone.feature_info)))
 
 
 def main():

@@ -15,26 +15,17 @@ import torch
 
 from mmvig.checkpoint import (CheckpointError, load_file,
                               load_state_dict_strict, state_dict_of,
-                              to_mmvig_layout)
-from mmvig.models import PyramidViG, ViG, ViGClsHead
-
-ARCHS = {
-    f'{prefix}-{short}': (cls, arch)
-    for prefix, cls in (('vig', ViG), ('pvig', PyramidViG))
-    for short, arch in (('ti', 'tiny'), ('s', 'small'), ('m', 'medium'),
-                        ('b', 'base')) if arch in cls.arch_settings
-}
+                              sub_state_dict, to_mmvig_layout)
+from mmvig.models import ARCH_NAMES, ViGClsHead
 
 
 def check(state_dict, name, source):
     """Load the converted weights strictly into the named model."""
-    cls, arch = ARCHS[name]
+    cls, arch = ARCH_NAMES[name]
     backbone = cls(arch)
     load_state_dict_strict(
-        backbone, {k[9:]: v for k, v in state_dict.items()
-                   if k.startswith('backbone.')}, source)
-    head_sd = {k[5:]: v for k, v in state_dict.items()
-               if k.startswith('head.')}
+        backbone, sub_state_dict(state_dict, 'backbone.'), source)
+    head_sd = sub_state_dict(state_dict, 'head.')
     if head_sd:
         head = ViGClsHead(head_sd['fc2.weight'].shape[0],
                           backbone.out_channels[-1])
@@ -46,7 +37,7 @@ def main(argv=None):
         description='Convert a ViG checkpoint to mmvig keys.')
     parser.add_argument('src', help='checkpoint path or http(s) URL')
     parser.add_argument('dst', help='output .pth path')
-    parser.add_argument('--arch', choices=sorted(ARCHS),
+    parser.add_argument('--arch', choices=sorted(ARCH_NAMES),
                         help='check the result strictly against this model')
     args = parser.parse_args(argv)
     try:

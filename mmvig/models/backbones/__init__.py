@@ -1,4 +1,13 @@
 from .pyramid_vig import PyramidViG
 from .vig import ViG
 
-__all__ = ['ViG', 'PyramidViG']
+#: The short names of configs and tools (``'vig-ti'`` ... ``'pvig-b'``),
+#: each the backbone class and its ``arch``.
+ARCH_NAMES = {
+    f'{prefix}-{short}': (cls, arch)
+    for prefix, cls in (('vig', ViG), ('pvig', PyramidViG))
+    for arch, short in (('tiny', 'ti'), ('small', 's'), ('medium', 'm'),
+                        ('base', 'b')) if arch in cls.arch_settings
+}
+
+__all__ = ['ViG', 'PyramidViG', 'ARCH_NAMES']

@@ -11,7 +11,7 @@ import sys
 
 import torch
 
-import mmvig.engine  # noqa: F401  (modules, safe checkpoint loading)
+import mmvig  # noqa: F401  (modules, safe checkpoint loading)
 from mmvig.checkpoint import CheckpointError
 
 

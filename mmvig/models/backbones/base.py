@@ -140,9 +140,9 @@ class VisionGNNBase(BaseModule):
 
     # -- training behaviour -------------------------------------------------
     def _freeze_stages(self):
-        modules = dict(self.named_modules())
         if self.frozen_stages == 0:
             return
+        modules = dict(self.named_modules())
         for name in self._frozen_names():
             if name in modules:
                 modules[name].eval()

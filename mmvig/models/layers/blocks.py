@@ -5,6 +5,8 @@ A ViG block is a Grapher (graph mixing between nodes) followed by an FFN
 Feature maps stay ``(B, C, H, W)`` throughout; the ``H x W`` grid is the node
 set, flattened row-major when the graph is built.
 """
+import math
+
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn.bricks import DropPath
@@ -136,6 +138,4 @@ class ConvStem(nn.Sequential):
                 ConvNorm(in_channels, width, 3, stride, norm_cfg=norm_cfg,
                          act_cfg=None if last else act_cfg))
             in_channels = width
-        self.stride = 1
-        for stride in strides:
-            self.stride *= stride
+        self.stride = math.prod(strides)

@@ -1,12 +1,8 @@
 """Checkpoint loading: layouts, strictness, safety, URLs."""
-import functools
-import http.server
 import os
 import pickle
 import subprocess
 import sys
-import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,9 +12,8 @@ from mmpretrain.models.backbones import PyramidVig
 from mmvig.checkpoint import (CheckpointError, load_file,
                               load_pretrained_backbone, to_mmvig_layout)
 from mmvig.models import PyramidViG, ViG
+from .helpers import ROOT, LocalHTTPServer
 from .test_models.vig_reference import authors_layout, randomize_norms
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope='module')
@@ -175,28 +170,18 @@ def test_mmengine_checkpoint_loads_in_a_fresh_process(tmp_path):
     assert result.stdout.strip() == '2.0'
 
 
-@pytest.fixture
-def http_server(tmp_path):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f'http://127.0.0.1:{server.server_address[1]}'
-    server.shutdown()
-
-
-def test_pretrained_from_url(tmp_path, http_server, monkeypatch):
+def test_pretrained_from_url(tmp_path, monkeypatch):
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
     source = ViG(dict(depth=2, channels=32))
     torch.nn.init.normal_(source.pos_embed)
     torch.save({'state_dict': {f'backbone.{k}': v
                                for k, v in source.state_dict().items()}},
                tmp_path / 'vig-mini.pth')
-    model = ViG(dict(depth=2, channels=32),
-                init_cfg=dict(type='Pretrained',
-                              checkpoint=f'{http_server}/vig-mini.pth'))
-    model.init_weights()
+    with LocalHTTPServer(tmp_path) as server:
+        model = ViG(dict(depth=2, channels=32),
+                    init_cfg=dict(type='Pretrained',
+                                  checkpoint=f'{server.url}/vig-mini.pth'))
+        model.init_weights()
     assert torch.equal(model.pos_embed, source.pos_embed)
     assert (tmp_path / 'torch_home' / 'hub' / 'checkpoints' /
             'vig-mini.pth').is_file()

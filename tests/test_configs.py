@@ -5,15 +5,13 @@ model built through the registry of its ``default_scope``, its data
 pipelines built, and one forward at a small size. The ImageNet configs are
 also checked against the paper's recipe (Table 3).
 """
-from pathlib import Path
-
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import MODELS, DefaultScope
 
-ROOT = Path(__file__).resolve().parents[1]
+from .helpers import ROOT
 CONFIGS = sorted(
     p for p in (ROOT / 'configs').rglob('*.py') if '_base_' not in p.parts)
 IMAGENET = [p for p in CONFIGS if p.stem.endswith('_in1k')]

@@ -3,11 +3,9 @@ workspace the tools run in."""
 import os
 import subprocess
 import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..helpers import ROOT
 
 
 @pytest.fixture(scope='session')

@@ -117,7 +117,7 @@ def test_imagenet_weights_by_url_load_into_the_detector(tmp_path,
     from mmpretrain.models.backbones import PyramidVig
 
     from mmvig.checkpoint import to_mmvig_layout
-    from ..test_tools.conftest import LocalHTTPServer
+    from ..helpers import LocalHTTPServer
 
     source = PyramidVig(arch='tiny')
     state = {f'backbone.{k}': v for k, v in source.state_dict().items()}

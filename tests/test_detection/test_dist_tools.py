@@ -2,28 +2,17 @@
 processes (gloo) train the synthetic-COCO RetinaNet briefly, then evaluate
 it fetched by URL."""
 import json
-import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from ..test_tools.conftest import LocalHTTPServer
+from ..helpers import ROOT, LocalHTTPServer, run_tool, torchrun_env
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / 'configs/retinanet/retinanet_pvig-ti_fpn_synthetic-coco.py'
 
 
 def _run(script, *args, cwd, env):
-    # A fresh port per launch: torchrun's rendezvous must not collide.
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
-    result = subprocess.run(
-        ['bash', str(ROOT / 'tools' / script), *map(str, args)], cwd=cwd,
-        env=dict(env, PYTHON=sys.executable, PORT=str(port)),
-        capture_output=True, text=True, timeout=600)
+    result = run_tool('bash', ROOT / 'tools' / script, *args, cwd=cwd,
+                      env=torchrun_env(env))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     return output

@@ -3,12 +3,11 @@ distance matrix's memory."""
 import re
 import subprocess
 import sys
-from pathlib import Path
-
 import pytest
 
-TOOL = Path(__file__).parents[2] / 'tools' / 'analysis_tools' / \
-    'knn_memory.py'
+from ..helpers import ROOT
+
+TOOL = ROOT / 'tools' / 'analysis_tools' / 'knn_memory.py'
 
 
 @pytest.mark.slow

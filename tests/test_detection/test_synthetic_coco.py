@@ -9,8 +9,9 @@ import cv2
 import numpy as np
 from pycocotools.coco import COCO
 
-SCRIPT = Path(__file__).parents[2] / 'tools' / 'dataset_converters' / \
-    'synthetic_coco.py'
+from ..helpers import ROOT
+
+SCRIPT = ROOT / 'tools' / 'dataset_converters' / 'synthetic_coco.py'
 
 
 def _generate(out_dir, *args):

@@ -10,16 +10,13 @@ import pickle
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from ..test_tools.conftest import LocalHTTPServer
-
-ROOT = Path(__file__).resolve().parents[2]
+from ..helpers import ROOT, LocalHTTPServer
 CASES = {
     'retinanet': ('configs/retinanet/retinanet_pvig-ti_fpn_synthetic-coco.py',
                   ['bbox']),

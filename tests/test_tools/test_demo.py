@@ -8,7 +8,8 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-from .conftest import DIGITS_CONFIG, run_tool
+from ..helpers import run_tool
+from .conftest import DIGITS_CONFIG
 
 
 @pytest.mark.slow

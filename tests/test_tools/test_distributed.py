@@ -1,25 +1,15 @@
 """tools/dist_train.sh and tools/dist_test.sh with two processes on the CPU
 (gloo), the test fetching its checkpoint by URL."""
 import json
-import os
-import socket
-import sys
 
 import pytest
 
-from .conftest import (DIGITS_CONFIG, LocalHTTPServer, run_tool,
-                       small_digits_options)
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+from ..helpers import LocalHTTPServer, run_tool, torchrun_env
+from .conftest import DIGITS_CONFIG, small_digits_options
 
 
 def _env(tmp_path):
-    return dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()),
-                TORCH_HOME=str(tmp_path / 'torch_home'))
+    return torchrun_env(TORCH_HOME=str(tmp_path / 'torch_home'))
 
 
 @pytest.mark.slow

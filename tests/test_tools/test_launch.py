@@ -1,7 +1,6 @@
 """mmvig.engine: the config handling and CPU-distributed set-up of the
 tools."""
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -13,7 +12,8 @@ import torch.distributed as dist
 from mmengine.config import Config
 
 from mmvig.engine import add_shared_args, prepare_config, setup_distributed
-from .conftest import DIGITS_CONFIG, load_tool
+from ..helpers import free_port, load_tool
+from .conftest import DIGITS_CONFIG
 
 needs_cpu_only = pytest.mark.skipif(
     torch.cuda.is_available(), reason='the CPU path runs without CUDA only')
@@ -88,11 +88,8 @@ GLOO_CHECK = textwrap.dedent('''
 
 @needs_cpu_only
 def test_setup_distributed_starts_gloo_and_a_device_less_ddp():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
     env = dict(os.environ, RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
-               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()))
     result = subprocess.run([sys.executable, '-c', GLOO_CHECK], env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]

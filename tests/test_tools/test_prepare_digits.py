@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import load_tool
+from ..helpers import load_tool
 
 prepare_digits = load_tool('tools/dataset_converters/prepare_digits.py')
 split_digits, write_dataset = (prepare_digits.split_digits,

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from mmvig.checkpoint import load_file
-from .conftest import DIGITS_CONFIG, ROOT, small_digits_options
+from ..helpers import ROOT
+from .conftest import DIGITS_CONFIG, small_digits_options
 
 # 96 images, batch 32: 3 iterations per epoch; one checkpoint per epoch.
 EPOCHS = 3

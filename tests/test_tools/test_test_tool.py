@@ -8,8 +8,8 @@ import torch
 from mmpretrain.models.backbones import PyramidVig
 
 from ..test_models.vig_reference import authors_layout
-from .conftest import (DIGITS_CONFIG, ROOT, LocalHTTPServer, run_tool,
-                       small_digits_options)
+from ..helpers import ROOT, LocalHTTPServer, run_tool
+from .conftest import DIGITS_CONFIG, small_digits_options
 
 
 @pytest.mark.slow

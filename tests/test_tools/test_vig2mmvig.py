@@ -1,20 +1,17 @@
-import subprocess
-import sys
-
 import pytest
 import torch
 from mmpretrain.models.backbones import Vig
 
 from mmvig.checkpoint import load_file
 from mmvig.models import ViG
+from ..helpers import run_tool
 from ..test_models.vig_reference import authors_layout, randomize_norms
 
 TOOL = 'tools/model_converters/vig2mmvig.py'
 
 
 def run(*args):
-    return subprocess.run([sys.executable, TOOL, *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return run_tool(TOOL, *args, timeout=300)
 
 
 @pytest.fixture(scope='module')

@@ -5,7 +5,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope
 
-from .conftest import DIGITS_CONFIG, load_tool
+from ..helpers import load_tool
+from .conftest import DIGITS_CONFIG
 
 matplotlib.use('Agg')
 vis = load_tool('tools/visualization/vis_knn_graph.py')

@@ -1,0 +1,74 @@
+"""Helpers shared by the test folders: the repository root, running the
+tools, and a local HTTP server for checkpoints given by URL."""
+import functools
+import http.server
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_tool(*args, cwd=ROOT, env=None, timeout=600):
+    """Run a tool (by default from the repository root); a ``.py`` script
+    runs with this interpreter."""
+    command = [str(a) for a in args]
+    if command[0].endswith('.py'):
+        command.insert(0, sys.executable)
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def load_tool(path):
+    """A tool script (``tools/...py``, relative to the root) as a module."""
+    spec = importlib.util.spec_from_file_location(
+        'tool_' + Path(path).stem, ROOT / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def torchrun_env(env=None, **variables):
+    """Environment of ``tools/dist_*.sh``: this interpreter and a free port
+    (torchrun's rendezvous of one launch must not collide with another)."""
+    return dict(env or os.environ, PYTHON=sys.executable,
+                PORT=str(free_port()), **variables)
+
+
+class LocalHTTPServer:
+    """Serves ``directory`` on 127.0.0.1 while in a ``with`` block; the
+    paths requested are in ``requests``."""
+
+    def __init__(self, directory):
+        self.requests = []
+        requests = self.requests
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+
+            def log_message(self, format, *args):
+                requests.append(self.path)
+
+        self.server = http.server.ThreadingHTTPServer(
+            ('127.0.0.1', 0),
+            functools.partial(Handler, directory=str(directory)))
+        self.url = f'http://127.0.0.1:{self.server.server_address[1]}'
+
+    def __enter__(self):
+        threading.Thread(target=self.server.serve_forever, daemon=True,
+                         kwargs=dict(poll_interval=0.2)).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,4 +1,5 @@
-"""FLOPs counted the way the paper's numbers were.
+"""Measurement helpers of the analysis tools; FLOPs counted the way the
+paper's numbers were.
 
 The published FLOPs (multiply-adds, as fvcore counts) cover convolutions,
 norm layers, linear layers and the KNN distance product ``x^T y`` (N * M * C
@@ -8,6 +9,8 @@ costs nothing there; mmvig forms it per chunk as a product of the same size,
 which :func:`count_flops` reports separately as ``relative_pos``.
 """
 import platform
+import statistics
+import time
 
 import torch
 from mmengine.analysis import FlopAnalyzer
@@ -24,6 +27,28 @@ def cpu_name():
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def time_interleaved(steps, reps, progress=None):
+    """Median seconds of each of ``steps`` (name -> callable), run in turn,
+    repetition after repetition, after one warm-up each: on a shared
+    machine other jobs then slow all of them alike. ``progress`` (an
+    mmengine ``ProgressBar``) is updated after every call."""
+    def run(step):
+        start = time.perf_counter()
+        step()
+        elapsed = time.perf_counter() - start
+        if progress is not None:
+            progress.update()
+        return elapsed
+
+    for step in steps.values():
+        run(step)  # warm-up: caches, allocator, one-off reorders
+    times = {name: [] for name in steps}
+    for _ in range(reps):
+        for name, step in steps.items():
+            times[name].append(run(step))
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def _baddbmm_flops(inputs, outputs):

@@ -33,9 +33,7 @@ import argparse
 import copy
 import itertools
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn as nn
@@ -46,7 +44,7 @@ from mmpretrain.models.heads import VigClsHead
 from pytest import MonkeyPatch
 from torch.profiler import ProfilerActivity, profile
 
-from mmvig.analysis import count_flops, cpu_name
+from mmvig.analysis import count_flops, cpu_name, time_interleaved
 from mmvig.checkpoint import to_mmvig_layout
 from mmvig.models import ARCH_NAMES, PyramidViG, ViG, ViGClsHead
 
@@ -125,21 +123,6 @@ def train_step(model, images):
         optimizer.step()
 
     return step
-
-
-def time_interleaved(steps, reps, progress):
-    """Median seconds of each step, run in turn so they share the load."""
-    for step in steps.values():
-        step()  # warm-up: caches, allocator, one-off reorders
-        progress.update()
-    times = {name: [] for name in steps}
-    for _ in range(reps):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
-            progress.update()
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def peak_memory(step):

@@ -1,0 +1,36 @@
+"""The speed tools run end to end, their equality checks against mmpretrain
+included (small sizes and one repetition: the figures themselves are in
+docs/benchmark.md, not asserted here)."""
+import re
+
+import pytest
+
+from ..helpers import run_tool
+
+
+@pytest.mark.slow
+def test_benchmark_checks_logits_then_reports_every_variant():
+    result = run_tool('tools/analysis_tools/benchmark.py', 'pvig-ti',
+                      '--batch', 2, '--reps', 1, '--knn', '--knn-size', 320,
+                      256)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert re.search(r'pvig-ti: logits against mmpretrain, max \|diff\| / '
+                     r'max \|logit\| = \S+ \(mmvig\)', out)
+    for mode, impl in [('inference', 'mmpretrain'), ('inference', 'mmvig'),
+                       ('inference', 'mmvig fused'), ('train', 'mmpretrain'),
+                       ('train', 'mmvig')]:
+        assert re.search(rf'\| pvig-ti \| {mode} \| {impl} \| [\d.]+ \|',
+                         out), (mode, impl)
+    assert re.search(r'\| chunked \(64 MiB blocks\) \| [\d.]+ \| \d+ \|', out)
+
+
+@pytest.mark.slow
+def test_op_benchmark_checks_each_op_against_mmpretrain():
+    result = run_tool('tools/analysis_tools/op_benchmark.py', '--reps', 1,
+                      '--sections', 'aggregate', 'knn')
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert out.count('| forward |') == 2
+    assert out.count('| forward + backward |') == 2
+    assert re.search(r'identical\), ms:\n\n\| mmpretrain \| mmvig', out)

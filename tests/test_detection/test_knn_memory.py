@@ -12,14 +12,16 @@ TOOL = ROOT / 'tools' / 'analysis_tools' / 'knn_memory.py'
 
 @pytest.mark.slow
 def test_dense_knn_needs_its_distance_matrix_chunked_does_not():
-    # PViG-Ti at 512x512: the first stage compares 128 * 128 nodes with
-    # 32 * 32 pooled keys, 64 MiB of distances plus 64 MiB of bias when
-    # dense. Recomputing blocks (with_cp) keeps activations small enough
-    # for that to show in the peak.
+    # PViG-Ti at 1024x1024: the first stage compares 256 * 256 nodes with
+    # 64 * 64 pooled keys, 1 GiB of distances plus 1 GiB of bias when dense,
+    # 1 MiB blocks when chunked. Recomputing blocks (with_cp) keeps the
+    # activations (about 1 GiB) from hiding that. At 512x512 the dense
+    # matrices were only 128 MiB, and whether that moment was the process's
+    # peak varied between machines (measured 0.03 to 0.10 GiB apart).
     result = subprocess.run(
-        [sys.executable, str(TOOL), '--arch', 'tiny', '--size', '512', '512',
-         '--batch', '1', '--chunk-bytes', str(2**20), '--with-cp'],
-        capture_output=True, text=True, timeout=300)
+        [sys.executable, str(TOOL), '--arch', 'tiny', '--size', '1024',
+         '1024', '--batch', '1', '--chunk-bytes', str(2**20), '--with-cp'],
+        capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     increase = {
         name: float(gib)
@@ -27,4 +29,5 @@ def test_dense_knn_needs_its_distance_matrix_chunked_does_not():
                                     result.stdout, re.MULTILINE)
     }
     assert set(increase) == {'chunked', 'dense'}, result.stdout
-    assert increase['dense'] - increase['chunked'] > 0.06, result.stdout
+    # At least three quarters of the dense distance matrix (1 GiB) is saved.
+    assert increase['dense'] - increase['chunked'] > 0.75, result.stdout

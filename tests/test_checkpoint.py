@@ -13,7 +13,8 @@ from mmvig.checkpoint import (CheckpointError, load_file,
                               load_pretrained_backbone, to_mmvig_layout)
 from mmvig.models import PyramidViG, ViG
 from .helpers import ROOT, LocalHTTPServer
-from .test_models.vig_reference import authors_layout, randomize_norms
+from .test_models.vig_reference import (authors_layout, random_authors_head,
+                                        randomize_norms)
 
 
 @pytest.fixture(scope='module')
@@ -192,13 +193,7 @@ def test_mmengine_loads_authors_file_into_classifier(tmp_path,
     from mmengine.runner import load_checkpoint
     from mmpretrain.models import ImageClassifier
 
-    head_sd = {'fc1.weight': torch.randn(1024, 384),
-               'fc1.bias': torch.randn(1024),
-               'bn.weight': torch.rand(1024), 'bn.bias': torch.randn(1024),
-               'bn.running_mean': torch.randn(1024),
-               'bn.running_var': torch.rand(1024) + 0.5,
-               'fc2.weight': torch.randn(1000, 1024),
-               'fc2.bias': torch.randn(1000)}
+    head_sd = random_authors_head(384)
     torch.save(authors_layout(reference_tiny, [2, 2, 6, 2], head_sd),
                tmp_path / 'pvig_ti_78.5.pth.tar')
     model = ImageClassifier(

@@ -26,6 +26,18 @@ def randomize_norms(model, seed=0):
             p.data.normal_(0, 0.1, generator=gen)
 
 
+def random_authors_head(in_channels, hidden=1024, num_classes=1000):
+    """A random head state dict in mmpretrain's naming (fc1, bn, fc2), with
+    BN statistics a loader could not mistake for defaults."""
+    return {'fc1.weight': torch.randn(hidden, in_channels),
+            'fc1.bias': torch.randn(hidden),
+            'bn.weight': torch.rand(hidden), 'bn.bias': torch.randn(hidden),
+            'bn.running_mean': torch.randn(hidden),
+            'bn.running_var': torch.rand(hidden) + 0.5,
+            'fc2.weight': torch.randn(num_classes, hidden),
+            'fc2.bias': torch.randn(num_classes)}
+
+
 def authors_layout(backbone_sd, depths=None, head_sd=None):
     """Re-key an mmpretrain backbone (and head) state dict into the layout
     of the authors' released files (VIG_FACTS.md)."""

@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmpretrain.models.backbones import PyramidVig
 
-from ..test_models.vig_reference import authors_layout
+from ..test_models.vig_reference import authors_layout, random_authors_head
 from ..helpers import ROOT, LocalHTTPServer, run_tool
 from .conftest import DIGITS_CONFIG, small_digits_options
 
@@ -18,12 +18,7 @@ def test_authors_file_by_url_loads_into_the_imagenet_config(
     # A file in the layout of the authors' pvig_ti_78.5.pth.tar (random
     # weights: the released ones cannot be downloaded here).
     depths = [2, 2, 6, 2]
-    head = {'fc1.weight': torch.randn(1024, 384), 'fc1.bias': torch.randn(1024),
-            'bn.weight': torch.rand(1024), 'bn.bias': torch.randn(1024),
-            'bn.running_mean': torch.randn(1024),
-            'bn.running_var': torch.rand(1024) + 0.5,
-            'fc2.weight': torch.randn(1000, 1024),
-            'fc2.bias': torch.randn(1000)}
+    head = random_authors_head(384)
     served = tmp_path / 'served'
     served.mkdir()
     torch.save(authors_layout(PyramidVig('tiny').state_dict(), depths, head),

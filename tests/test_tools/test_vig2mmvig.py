@@ -5,7 +5,8 @@ from mmpretrain.models.backbones import Vig
 from mmvig.checkpoint import load_file
 from mmvig.models import ViG
 from ..helpers import run_tool
-from ..test_models.vig_reference import authors_layout, randomize_norms
+from ..test_models.vig_reference import (authors_layout, random_authors_head,
+                                          randomize_norms)
 
 TOOL = 'tools/model_converters/vig2mmvig.py'
 
@@ -19,12 +20,7 @@ def authors_file(tmp_path_factory):
     torch.manual_seed(0)
     reference = Vig('tiny')
     randomize_norms(reference)
-    head = {'fc1.weight': torch.randn(1024, 192), 'fc1.bias': torch.randn(1024),
-            'bn.weight': torch.rand(1024), 'bn.bias': torch.randn(1024),
-            'bn.running_mean': torch.randn(1024),
-            'bn.running_var': torch.rand(1024) + 0.5,
-            'fc2.weight': torch.randn(1000, 1024),
-            'fc2.bias': torch.randn(1000)}
+    head = random_authors_head(192)
     path = tmp_path_factory.mktemp('ckpt') / 'vig_ti_74.5.pth'
     torch.save(authors_layout(reference.state_dict(), head_sd=head), path)
     return path, reference

@@ -12,17 +12,6 @@ from mmvig.analysis import count_flops
 from mmvig.models import ARCH_NAMES, PyramidViG, ViGClsHead
 
 
-class PoolHead(nn.Module):
-    """The head on the backbone's output tuple."""
-
-    def __init__(self, head):
-        super().__init__()
-        self.head = head
-
-    def forward(self, feats):
-        return self.head(feats)
-
-
 def rows(size, with_flops):
     for name, (cls, arch) in ARCH_NAMES.items():
         out_indices = (0, 1, 2, 3) if cls is PyramidViG else -1
@@ -32,7 +21,8 @@ def rows(size, with_flops):
                      for p in m.parameters() if p.requires_grad)
         with torch.no_grad():
             outs = backbone(torch.zeros(1, 3, size, size))
-        flops = count_flops(nn.Sequential(backbone, PoolHead(head)),
+        # The head takes the backbone's output tuple (and pools it).
+        flops = count_flops(nn.Sequential(backbone, head),
                             (1, 3, size, size)) if with_flops else None
         yield dict(
             name=name, type=cls.__name__, arch=arch, params=params / 1e6,

@@ -8,6 +8,7 @@ counted. The authors' relative-position bias is a precomputed buffer, so it
 costs nothing there; mmvig forms it per chunk as a product of the same size,
 which :func:`count_flops` reports separately as ``relative_pos``.
 """
+import os
 import platform
 import statistics
 import time
@@ -27,6 +28,16 @@ def cpu_name():
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def machine_summary(load_at_start):
+    """The measurement tools' first report line: CPU, cores, torch threads
+    and version, and the load average at the start (``load_at_start``) and
+    now, which tells whether other jobs shared the machine."""
+    return (f'{cpu_name()}, {os.cpu_count()} CPUs, '
+            f'{torch.get_num_threads()} torch threads, torch '
+            f'{torch.__version__}; load average {load_at_start:.2f} at the '
+            f'start, {os.getloadavg()[0]:.2f} at the end.')
 
 
 def time_interleaved(steps, reps, progress=None):

@@ -44,7 +44,8 @@ from mmpretrain.models.heads import VigClsHead
 from pytest import MonkeyPatch
 from torch.profiler import ProfilerActivity, profile
 
-from mmvig.analysis import count_flops, cpu_name, time_interleaved
+from mmvig.analysis import (count_flops, machine_summary,
+                            time_interleaved)
 from mmvig.checkpoint import to_mmvig_layout
 from mmvig.models import ARCH_NAMES, PyramidViG, ViG, ViGClsHead
 
@@ -186,11 +187,6 @@ def knn_comparison(arch, size, reps, progress):
 # -- report -------------------------------------------------------------------
 
 
-def machine():
-    return (f'{cpu_name()}, {os.cpu_count()} CPUs, {torch.get_num_threads()} '
-            f'torch threads, torch {torch.__version__}')
-
-
 def mib(nbytes):
     return f'{nbytes / 2**20:.0f}'
 
@@ -281,8 +277,7 @@ def main():
 
 
 def report(args, load, results, checks, knn):
-    print(f'{machine()}; load average {load:.2f} at the start, '
-          f'{os.getloadavg()[0]:.2f} at the end.')
+    print(machine_summary(load))
     if results:
         report_models(args, results, checks)
     if knn:

@@ -28,7 +28,7 @@ from mmengine.utils import ProgressBar
 from mmpretrain.models.backbones.vig import DenseDilatedKnnGraph, MRConv2d
 from torch.profiler import ProfilerActivity, profile
 
-from mmvig.analysis import cpu_name, time_interleaved
+from mmvig.analysis import machine_summary, time_interleaved
 from mmvig.models import PyramidViG
 from mmvig.ops import knn_graph, max_relative, relative_pos_factors
 
@@ -192,9 +192,7 @@ def main():
     load = os.getloadavg()[0]
     reports = [SECTIONS[name][0](args.reps, progress)
                for name in args.sections]
-    print(f'\n\n{cpu_name()}, {os.cpu_count()} CPUs, {args.threads} torch '
-          f'threads, torch {torch.__version__}; load average {load:.2f} at '
-          f'the start, {os.getloadavg()[0]:.2f} at the end.')
+    print(f'\n\n{machine_summary(load)}')
     for lines in reports:
         print('\n' + '\n'.join(lines))
 

@@ -11,7 +11,9 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from torch.nn.modules.batchnorm import _BatchNorm
 
-CONFIGS = osp.join(osp.dirname(__file__), '..', '..', 'configs')
+from ..helpers import ROOT, LocalHTTPServer
+
+CONFIGS = str(ROOT / 'configs')
 DETECTION_CONFIGS = sorted(
     glob.glob(osp.join(CONFIGS, 'retinanet', '*.py')) +
     glob.glob(osp.join(CONFIGS, 'mask_rcnn', '*.py')))
@@ -117,7 +119,6 @@ def test_imagenet_weights_by_url_load_into_the_detector(tmp_path,
     from mmpretrain.models.backbones import PyramidVig
 
     from mmvig.checkpoint import to_mmvig_layout
-    from ..helpers import LocalHTTPServer
 
     source = PyramidVig(arch='tiny')
     state = {f'backbone.{k}': v for k, v in source.state_dict().items()}

@@ -1,25 +1,11 @@
-_base_ = [
-    '../_base_/models/retinanet_pvig-s_fpn.py',
-    '../_base_/datasets/coco_detection.py',
-    '../_base_/schedules/schedule_1x.py', '../_base_/default_runtime_det.py'
-]
+# The MobileViG-M detector's settings with GreedyViG-S.
+_base_ = './retinanet_mobilevig-m_fpn_1x_coco.py'
 # The authors' ImageNet-1k training checkpoint (81.1 top-1, from
-# https://huggingface.co/SLDGroup/GreedyViG), downloaded to checkpoints/;
-# its EMA weights (state_dict_ema), which the authors' detectors load.
+# https://huggingface.co/SLDGroup/GreedyViG), downloaded to checkpoints/.
 pretrained = 'checkpoints/S_GreedyViG_81_1.pth'
 model = dict(
-    # timm's ImageNet mean and std on RGB, as the backbone was trained.
-    data_preprocessor=dict(
-        mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
     backbone=dict(
-        _delete_=True,
         type='mmvig.GreedyViG',
         arch='s',
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.1,
-        # Frozen ImageNet BN statistics, as the authors' detectors train.
-        norm_eval=True,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained, ema=True)),
+        init_cfg=dict(checkpoint=pretrained)),
     neck=dict(in_channels=[48, 96, 192, 384]))
-# The authors trained no RetinaNet: mmvig's 1x AdamW schedule (lr 1e-4),
-# as for the ViGs.

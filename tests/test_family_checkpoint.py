@@ -8,6 +8,7 @@ import os
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
 from mmvig.checkpoint import (CheckpointError, load_file,
@@ -73,10 +74,11 @@ def test_classifier_loads_strictly_through_mmengine(tmp_path):
     from mmpretrain.models import ImageClassifier
     path = tmp_path / 'MobileViG_S_78_2.pth.tar'
     weights, _ = _training_checkpoint('mobilevig_s', path)
-    model = ImageClassifier(
-        backbone=dict(type='mmvig.MobileViG', arch='s'),
-        head=dict(type='mmvig.DistilledViGClsHead', num_classes=1000,
-                  in_channels=256, hidden_channels=512))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = ImageClassifier(
+            backbone=dict(type='mmvig.MobileViG', arch='s'),
+            head=dict(type='mmvig.DistilledViGClsHead', num_classes=1000,
+                      in_channels=256, hidden_channels=512))
     load_checkpoint(model, str(path), strict=True)
     _assert_loaded(model.backbone, _backbone_part(weights))
     assert torch.equal(model.head.fc2_dist.weight,
@@ -115,12 +117,11 @@ def test_namespace_is_allowed_but_code_inside_it_is_not(tmp_path,
 
 
 def _detector(config):
-    from mmengine.registry import init_default_scope
     from mmdet.registry import MODELS
     cfg = Config.fromfile(MASK_RCNN / config)
     cfg.model.backbone.init_cfg = None
-    init_default_scope('mmdet')
-    return cfg, MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        return cfg, MODELS.build(cfg.model)
 
 
 @pytest.mark.parametrize('config,name', [

@@ -17,8 +17,10 @@ model = dict(
         arch='m',
         out_indices=(0, 1, 2, 3),
         drop_path_rate=0.1,
-        # Frozen ImageNet BN statistics, as the authors' detectors train.
-        norm_eval=True,
+        # The authors' detectors train the BN layers, synchronised across
+        # GPUs: their backbone converts every BN to SyncBatchNorm, so its
+        # train(), which puts nn.BatchNorm2d layers in eval mode, finds none.
+        norm_cfg=dict(type='SyncBN'),
         init_cfg=dict(type='Pretrained', checkpoint=pretrained, ema=True)),
     neck=dict(in_channels=[42, 84, 224, 400]))
 # The authors' detector optimiser: AdamW, lr 2e-4, weight decay 0.05.

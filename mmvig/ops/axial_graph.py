@@ -68,15 +68,23 @@ def svga_aggregate(x, stride=2):
     return _max_over(negated, _rolled(negated, shifts)) - negated
 
 
+def _l1(x, y):
+    """L1 distance over channels, ``(B, 1, H, W)``, summed in at least
+    float32 even for half-precision features (the decisions stay those of
+    float32)."""
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    return (x - y).abs().sum(dim=1, keepdim=True, dtype=dtype)
+
+
 def daga_threshold(x):
     """GreedyViG's distance threshold ``mean - std`` per image,
     ``(B, 1, 1, 1)``: statistics of the L1 distances between each node and
     the node half a grid away in both directions (``ceil(H / 2)`` rows,
     ``ceil(W / 2)`` columns), a cheap estimate of a typical distance. The
-    std is unbiased; a single node has no spread (std 0)."""
+    std is unbiased; a single node has no spread (std 0). At least float32."""
     height, width = x.shape[-2:]
     opposite = torch.roll(x, (-(-height // 2), -(-width // 2)), (2, 3))
-    dist = (x - opposite).abs().sum(dim=1, keepdim=True)
+    dist = _l1(x, opposite)
     mean = dist.mean(dim=(2, 3), keepdim=True)
     variance = (dist - mean).square().sum(dim=(2, 3), keepdim=True) / max(
         height * width - 1, 1)
@@ -98,7 +106,7 @@ def daga_aggregate(x, stride=2):
     threshold = daga_threshold(x)
 
     def close(node, neighbour):
-        return (node - neighbour).abs().sum(dim=1, keepdim=True) < threshold
+        return _l1(node, neighbour) < threshold
 
     return _max_over(x, _rolled(x, shifts), keep=close) - x
 

@@ -137,11 +137,15 @@ def test_bad_arguments_are_refused_with_the_valid_range():
     with pytest.raises(ValueError, match=r"unknown MobileViG arch 'tiny'.*"
                        r"'b', 'm', 's', 'ti'"):
         MobileViG('tiny')
-    with pytest.raises(ValueError, match=r"graph_strides must be an int >= 1 "
-                       r"or one per stage \(4\), got \[8, 4\]"):
+    with pytest.raises(ValueError, match=r"GreedyViG: graph_strides must "
+                       r"have 4 entries \(one per stage\), got \[8, 4\]"):
         GreedyViG('s', graph_strides=[8, 4])
-    with pytest.raises(ValueError, match=r'graph_strides .* got 0'):
+    with pytest.raises(ValueError, match=r'graph_strides must be an integer '
+                       r'>= 1, got 0'):
         MobileViG('ti', graph_strides=0)
+    with pytest.raises(ValueError, match=r'graph_strides\[1\] must be an '
+                       r'integer >= 1, got -2'):
+        GreedyViG('s', graph_strides=[8, -2, 2, 1])
     with pytest.raises(ValueError, match=r'drop_path_rate must be in \[0, 1\)'
                        r', got 1.5'):
         GreedyViG('s', drop_path_rate=1.5)
@@ -219,3 +223,18 @@ def test_head_averages_at_inference_and_trains_both():
     plain = DistilledViGClsHead(num_classes=5, in_channels=8,
                                 distillation=False)
     assert not hasattr(plain, 'fc2_dist')
+
+
+@pytest.mark.parametrize('cls', [MobileViG, GreedyViG])
+def test_low_precision_and_autocast_run_finite(cls):
+    model = cls(out_indices=(0, 3)).eval()
+    x = torch.randn(2, 3, 64, 96)
+    with torch.no_grad():
+        expected = model(x)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            autocast = model(x)
+        cast = model.to(torch.bfloat16)(x.bfloat16())
+    for outs in (autocast, cast):
+        for got, want in zip(outs, expected):
+            assert got.shape == want.shape and torch.isfinite(got).all()
+    assert cast[-1].dtype == torch.bfloat16

@@ -17,6 +17,7 @@ import torch.nn as nn
 
 from mmvig.ops import ConvNorm
 from mmvig.registry import MODELS
+from mmvig.validation import check_int, check_ints, check_range
 from ..layers import DAGABlock, InvertedResidual, SVGABlock
 from .base import VisionGNNBase, resolve_arch
 
@@ -51,21 +52,16 @@ class AxialViGBase(VisionGNNBase):
             raise ValueError(
                 f'{name} graph_depths {graph_depths} must be in [0, depth] '
                 f'of each stage (depths {depths})')
-        given = self.default_graph_strides \
-            if graph_strides is None else graph_strides
-        graph_strides = [given] * len(depths) if isinstance(given, int) \
-            else list(given)
-        if len(graph_strides) != len(depths) or any(
-                not isinstance(s, int) or s < 1 for s in graph_strides):
-            raise ValueError(
-                f'{name} graph_strides must be an int >= 1 or one per stage '
-                f'({len(depths)}), got {given!r}')
-        if not 0 <= drop_path_rate < 1:
-            raise ValueError(f'{name} drop_path_rate must be in [0, 1), got '
-                             f'{drop_path_rate}')
-        if in_channels < 1:
-            raise ValueError(f'{name} in_channels must be >= 1, got '
-                             f'{in_channels}')
+        if graph_strides is None:
+            graph_strides = self.default_graph_strides
+        if isinstance(graph_strides, int):
+            graph_strides = [check_int('graph_strides', graph_strides,
+                                       owner=name)] * len(depths)
+        graph_strides = check_ints('graph_strides', graph_strides,
+                                   length=len(depths), owner=name)
+        check_range('drop_path_rate', drop_path_rate, 0, 1, high_open=True,
+                    owner=name)
+        check_int('in_channels', in_channels, owner=name)
         self.depths, self.graph_depths = list(depths), list(graph_depths)
         self.channels, self.graph_strides = list(channels), list(graph_strides)
         self.num_outputs = len(depths)
@@ -114,6 +110,10 @@ class AxialViGBase(VisionGNNBase):
 
     def _frozen_names(self):
         return ['stem'] + [f'stages.{i}' for i in range(self.frozen_stages)]
+
+    def _graph_layers(self):
+        # No KNN: an axial graph has no k to shrink on small inputs.
+        return []
 
     def forward(self, x):
         """``(B, C_in, H, W)`` -> tuple of ``(B, C_i, H / s_i, W / s_i)``

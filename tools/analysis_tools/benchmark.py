@@ -28,6 +28,10 @@ ViG at detection size, dense (``knn_chunk_bytes=None``) against the default
 memory-bounded chunks, measured the same way.
 
 mmpretrain's port only runs at 224x224; at other sizes only mmvig is timed.
+MobileViG and GreedyViG (``mobilevig-ti`` ... ``greedyvig-b``, with their two
+averaged heads) have no implementation on current OpenMMLab besides mmvig's,
+so they are timed alone (their equality with a reference is tested in
+``tests/test_models/test_family.py``).
 """
 import argparse
 import copy
@@ -47,7 +51,8 @@ from torch.profiler import ProfilerActivity, profile
 from mmvig.analysis import (count_flops, machine_summary,
                             time_interleaved)
 from mmvig.checkpoint import to_mmvig_layout
-from mmvig.models import ARCH_NAMES, PyramidViG, ViG, ViGClsHead
+from mmvig.models import (ARCH_NAMES, DistilledViGClsHead, GreedyViG,
+                          MobileViG, PyramidViG, ViG, ViGClsHead)
 
 # The parity tests' helpers: randomised norms and tie-aligned graphs, so
 # that the tool checks exactly what the tests check.
@@ -59,6 +64,13 @@ MMPRETRAIN = {ViG: Vig, PyramidViG: PyramidVig}
 ARCHS = {name: (ours, MMPRETRAIN[ours], arch)
          for name, (ours, arch) in ARCH_NAMES.items()}
 REFERENCE_SIZE = (224, 224)
+# name -> (class, arch, hidden width of the head): timed without a reference.
+FAMILY = {
+    f'{prefix}-{arch}': (cls, arch, 512 if arch in ('ti', 's')
+                         and cls is MobileViG else 768)
+    for prefix, cls in (('mobilevig', MobileViG), ('greedyvig', GreedyViG))
+    for arch in cls.arch_settings
+}
 
 
 class Classifier(nn.Module):
@@ -77,7 +89,13 @@ class Classifier(nn.Module):
 
 
 def build_pair(name, num_classes=1000):
-    """mmpretrain's and mmvig's classifier with the same weights."""
+    """mmpretrain's and mmvig's classifier with the same weights (for the
+    :data:`FAMILY`, ``None`` and mmvig's)."""
+    if name in FAMILY:
+        cls, arch, hidden = FAMILY[name]
+        backbone = cls(arch)
+        return None, Classifier(backbone, DistilledViGClsHead(
+            num_classes, backbone.out_channels[-1], hidden_channels=hidden))
     ours_cls, theirs_cls, arch = ARCHS[name]
     backbone = ours_cls(arch)
     channels = backbone.out_channels[-1]
@@ -194,7 +212,7 @@ def mib(nbytes):
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('archs', nargs='*', metavar='ARCH',
-                        help=f'any of {", ".join(ARCHS)}')
+                        help=f'any of {", ".join([*ARCHS, *FAMILY])}')
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--size', type=int, nargs='+', default=[224],
                         metavar='PIXELS', help='square side, or WIDTH HEIGHT')
@@ -214,10 +232,10 @@ def parse_args():
     args = parser.parse_args()
     if not args.archs and not args.knn:
         parser.error('give archs to time, --knn, or both')
-    unknown = set(args.archs) - set(ARCHS)
+    unknown = set(args.archs) - set(ARCHS) - set(FAMILY)
     if unknown:
         parser.error(f'unknown archs {sorted(unknown)}; choose from '
-                     f'{", ".join(ARCHS)}')
+                     f'{", ".join([*ARCHS, *FAMILY])}')
     if len(args.size) not in (1, 2):
         parser.error('--size takes one or two numbers')
     args.size = (args.size * 2)[:2]  # (width, height)
@@ -248,7 +266,10 @@ def main():
         fused.backbone.fuse()
         models = {'mmpretrain': theirs, 'mmvig': ours, 'mmvig fused': fused}
         images = torch.randn(args.batch, 3, height, width)
-        if with_reference:
+        modes = {mode: [i for i in impls[mode]
+                     if theirs is not None or i != 'mmpretrain']
+                 for mode in args.modes}
+        if with_reference and theirs is not None:
             checks[name] = [check_logits(theirs, m, images)
                             for m in (ours, fused)]
             if max(err for err, _ in checks[name]) > 1e-4:
@@ -257,7 +278,7 @@ def main():
         flops = 2 * count_flops(ours, (1, 3, height, width))['total']
         variants = {(mode, impl): (inference_step if mode == 'inference' else
                                    train_step)(models[impl], images)
-                    for mode in args.modes for impl in impls[mode]}
+                    for mode in args.modes for impl in modes[mode]}
         times = time_interleaved(dict(variants, gemm=gemm), args.reps,
                                  progress)
         peak = gemm_flops / times.pop('gemm')

@@ -20,6 +20,7 @@ Rolling a feature map replaces the gather of a neighbour index: a candidate
 once. Any grid size works, the shifts need not divide it.
 """
 import torch
+from torch.autograd.function import once_differentiable
 
 
 def axial_shifts(height, width, stride):
@@ -31,21 +32,46 @@ def axial_shifts(height, width, stride):
         (3, s) for s in range(stride, width, stride)]
 
 
-def _max_over(x, candidates, keep=None):
-    """``max(x_i, max_j c_j)`` over the candidate maps ``c_j`` (each
-    ``(B, C, H, W)``), a candidate counting only where ``keep(x, c_j)``
-    (``(B, 1, H, W)``) holds."""
-    best = x
-    for candidate in candidates:
-        larger = torch.maximum(best, candidate)
-        best = larger if keep is None else torch.where(
-            keep(x, candidate), larger, best)
-    return best
+class _AxialMax(torch.autograd.Function):
+    """``max(x, max_j roll(x, s_j))`` elementwise; with a ``threshold``
+    ``(B, 1, 1, 1)``, a candidate counts only where its L1 distance to the
+    node is below it (DAGA).
 
+    The backward pass sends each gradient to the one element that gave the
+    maximum. It keeps only which candidate that was (one byte per element),
+    not the rolled candidates and comparisons autograd would keep: the
+    training memory of a graph block no longer grows with its number of
+    candidates.
+    """
 
-def _rolled(x, shifts):
-    for dim, shift in shifts:
-        yield torch.roll(x, shift, dim)
+    @staticmethod
+    def forward(ctx, x, shifts, threshold):
+        best = x.clone()
+        track = ctx.needs_input_grad[0]
+        if track:
+            which = torch.zeros_like(
+                x, dtype=torch.uint8 if len(shifts) < 256 else torch.int16)
+        for j, (dim, shift) in enumerate(shifts, start=1):
+            candidate = torch.roll(x, shift, dim)
+            better = candidate > best
+            if threshold is not None:
+                better &= _l1(x, candidate) < threshold
+            best = torch.where(better, candidate, best)
+            if track:
+                which.masked_fill_(better, j)
+        if track:
+            ctx.save_for_backward(which)
+            ctx.shifts = shifts
+        return best
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        which, = ctx.saved_tensors
+        grad_x = torch.where(which == 0, grad, 0)
+        for j, (dim, shift) in enumerate(ctx.shifts, start=1):
+            grad_x += torch.roll(torch.where(which == j, grad, 0), -shift, dim)
+        return grad_x, None, None
 
 
 def svga_aggregate(x, stride=2):
@@ -65,7 +91,7 @@ def svga_aggregate(x, stride=2):
     """
     shifts = axial_shifts(*x.shape[-2:], stride)
     negated = -x
-    return _max_over(negated, _rolled(negated, shifts)) - negated
+    return _AxialMax.apply(negated, shifts, None) - negated
 
 
 def _l1(x, y):
@@ -103,12 +129,8 @@ def daga_aggregate(x, stride=2):
         Tensor: ``(B, C, H, W)``, never below zero.
     """
     shifts = axial_shifts(*x.shape[-2:], stride)
-    threshold = daga_threshold(x)
-
-    def close(node, neighbour):
-        return _l1(node, neighbour) < threshold
-
-    return _max_over(x, _rolled(x, shifts), keep=close) - x
+    threshold = daga_threshold(x.detach())  # a decision: no gradient
+    return _AxialMax.apply(x, shifts, threshold) - x
 
 
 __all__ = ['axial_shifts', 'svga_aggregate', 'daga_threshold',

@@ -86,3 +86,45 @@ def test_axial_shifts_and_bad_stride():
     assert axial_shifts(5, 3, 2) == [(2, 2), (2, 4), (3, 2)]
     with pytest.raises(ValueError, match='stride must be >= 1, got 0'):
         svga_aggregate(torch.randn(1, 2, 4, 4), 0)
+
+
+def _autograd_formulation(x, stride, graph):
+    """The aggregate as plain differentiable ops over stacked candidates."""
+    shifts = axial_shifts(*x.shape[-2:], stride)
+    if graph == 'svga':
+        rel = [torch.zeros_like(x)] + [x - torch.roll(x, s, d)
+                                       for d, s in shifts]
+        return torch.stack(rel).amax(0)
+    threshold = daga_threshold(x.detach())
+    rel = [torch.zeros_like(x)]
+    for d, s in shifts:
+        neighbour = torch.roll(x, s, d)
+        close = (x - neighbour).abs().sum(1, keepdim=True) < threshold
+        rel.append(torch.where(close, neighbour - x, torch.zeros_like(x)))
+    return torch.stack(rel).amax(0)
+
+
+@pytest.mark.parametrize('graph', ['svga', 'daga'])
+def test_gradient_goes_to_the_maximum(graph):
+    aggregate = dict(svga=svga_aggregate, daga=daga_aggregate)[graph]
+    x = torch.randn(2, 3, 7, 9, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(2, 3, 7, 9, dtype=torch.float64)
+    grad, = torch.autograd.grad((aggregate(x, 2) * weights).sum(), x)
+    expected, = torch.autograd.grad(
+        (_autograd_formulation(x, 2, graph) * weights).sum(), x)
+    torch.testing.assert_close(grad, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize('aggregate', [svga_aggregate, daga_aggregate])
+def test_backward_keeps_one_byte_per_element(aggregate):
+    # 20 row and 30 column candidates: autograd would keep each of them.
+    x = torch.randn(1, 8, 41, 61, requires_grad=True)
+    saved = []
+
+    def pack(tensor):
+        saved.append(tensor.numel() * tensor.element_size())
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        aggregate(x, 2)
+    assert sum(saved) <= x.numel()  # the uint8 index of the winners

@@ -48,7 +48,7 @@ NARROW_TINY = dict(depths=[2, 2, 6, 2], channels=[8, 16, 24, 32])
      r'arch channels\[0\] must be an integer >= 2, got 1'),
     (lambda: PyramidViG(dict(depths=[1, 1], channels=[8, 10]),
                         reduce_ratios=(1, 1)),
-     r'Grapher: channels must be divisible by 4 \(the sin-cos '
+     r'PyramidViG: arch channels\[1\] must be divisible by 4 \(the sin-cos '
      r'relative-position embedding\), got 10'),
     (lambda: PyramidViG(dict(depths=[1, 1], channels=[8, 10]),
                         reduce_ratios=(1, 1), relative_pos=False,

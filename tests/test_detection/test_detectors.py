@@ -179,6 +179,7 @@ def _inputs(height, width, with_mask):
     'retinanet/retinanet_pvig-ti_fpn_1x_coco.py',
     'mask_rcnn/mask-rcnn_pvig-ti_fpn_1x_coco.py',
     'mask_rcnn/mask-rcnn_vig-s_simple-fpn_1x_coco.py',
+    'mask_rcnn/mask-rcnn_mobilevig-ti_fpn_1x_coco.py',
 ])
 def test_train_and_predict_at_an_odd_size(name):
     cfg = load_config(osp.join(CONFIGS, name))

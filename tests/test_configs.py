@@ -1,6 +1,7 @@
 """Every config in configs/ builds and runs.
 
-Each config (classification and detection alike, found by glob) has its
+Each config (classification, detection and segmentation alike, found by
+glob) has its
 model built through the registry of its ``default_scope``, its data
 pipelines built, and one forward at a small size. The ImageNet configs are
 also checked against the paper's recipe (Table 3).
@@ -16,7 +17,7 @@ CONFIGS = sorted(
     p for p in (ROOT / 'configs').rglob('*.py') if '_base_' not in p.parts)
 IMAGENET = [p for p in CONFIGS if p.stem.endswith('_in1k')]
 # Input side of the forward: the smallest sizes every stage handles.
-SIZE = dict(mmpretrain=64, mmdet=128)
+SIZE = dict(mmpretrain=64, mmdet=128, mmseg=64)
 
 
 def _id(path):
@@ -30,11 +31,16 @@ def _fake_batch(scope, size):
     if scope == 'mmpretrain':
         from mmpretrain.structures import DataSample
         sample = DataSample()
-    else:
+    elif scope == 'mmdet':
         from mmdet.structures import DetDataSample
         sample = DetDataSample(metainfo=dict(
             img_shape=(size, size), ori_shape=(size, size),
             scale_factor=(1., 1.)))
+    else:
+        from mmseg.structures import SegDataSample
+        sample = SegDataSample(metainfo=dict(
+            img_shape=(size, size), ori_shape=(size, size),
+            pad_shape=(size, size)))
     return dict(inputs=[image], data_samples=[sample])
 
 
@@ -67,8 +73,10 @@ def test_config_builds_and_runs(path):
         scores = results[0].pred_score
         assert scores.shape == (cfg.model.head.num_classes, )
         assert torch.allclose(scores.sum(), torch.tensor(1.))
-    else:
+    elif scope == 'mmdet':
         assert 'pred_instances' in results[0]
+    else:
+        assert results[0].pred_sem_seg.shape == (SIZE[scope], ) * 2
 
 
 def _paper_drop_path(arch):

@@ -15,7 +15,11 @@ def synthetic_seg_workspace(tmp_path_factory):
     data_root is relative, so the tools run there), ``env`` is the tools'
     environment."""
     root = tmp_path_factory.mktemp('synthetic_seg')
-    env = dict(os.environ, TORCH_HOME=str(root / 'torch'))  # URL downloads
+    env = dict(os.environ,
+               # One thread per process: on a loaded 2-core machine two
+               # OpenMP threads waiting on each other slowed training 4x.
+               OMP_NUM_THREADS='1',
+               TORCH_HOME=str(root / 'torch'))  # URL downloads land here
     subprocess.run(
         [sys.executable,
          str(ROOT / 'tools/dataset_converters/synthetic_seg.py'),

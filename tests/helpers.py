@@ -23,6 +23,31 @@ def run_tool(*args, cwd=ROOT, env=None, timeout=600):
                           text=True, timeout=timeout)
 
 
+def run_dist_tool(script, *args, cwd, env):
+    """Run ``tools/dist_train.sh`` or ``dist_test.sh`` (``script``) in
+    ``cwd`` with :func:`torchrun_env`; asserts success, returns the
+    output."""
+    result = run_tool('bash', ROOT / 'tools' / script, *args, cwd=cwd,
+                      env=torchrun_env(env))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    return output
+
+
+def save_pvig_tiny_in1k(path):
+    """Save a random Pyramid ViG-Ti classifier checkpoint in mmpretrain's
+    layout to ``path``, as an ImageNet checkpoint for a backbone's
+    ``init_cfg``; returns its state dict in mmvig's layout."""
+    import torch
+    from mmpretrain.models.backbones import PyramidVig
+
+    from mmvig.checkpoint import to_mmvig_layout
+    state = {f'backbone.{k}': v
+             for k, v in PyramidVig(arch='tiny').state_dict().items()}
+    torch.save(dict(state_dict=state), path)
+    return to_mmvig_layout(state)[0]
+
+
 def load_tool(path):
     """A tool script (``tools/...py``, relative to the root) as a module."""
     spec = importlib.util.spec_from_file_location(

@@ -5,34 +5,28 @@ import json
 
 import pytest
 
-from ..helpers import ROOT, LocalHTTPServer, run_tool, torchrun_env
+from ..helpers import ROOT, LocalHTTPServer, run_dist_tool
 
 CONFIG = ROOT / 'configs/sem_fpn/fpn_pvig-ti_1xb4-400_synthetic-seg-96x96.py'
-
-
-def _run(script, *args, cwd, env):
-    result = run_tool('bash', ROOT / 'tools' / script, *args, cwd=cwd,
-                      env=torchrun_env(env))
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-4000:]
-    return output
 
 
 @pytest.mark.slow
 def test_dist_train_and_dist_test_by_url(synthetic_seg_workspace):
     root, env = synthetic_seg_workspace
     work_dir = root / 'dist'
-    output = _run('dist_train.sh', CONFIG, 2, '--work-dir', work_dir,
-                  '--no-validate', '--cfg-options', 'train_cfg.max_iters=2',
-                  'default_hooks.checkpoint.interval=2',
-                  'default_hooks.logger.interval=1', cwd=root, env=env)
+    output = run_dist_tool(
+        'dist_train.sh', CONFIG, 2, '--work-dir', work_dir,
+        '--no-validate', '--cfg-options', 'train_cfg.max_iters=2',
+        'default_hooks.checkpoint.interval=2',
+        'default_hooks.logger.interval=1', cwd=root, env=env)
     assert 'Iter(train) [2/2]' in output
 
     metrics = root / 'dist_metrics.json'
     with LocalHTTPServer(work_dir) as server:
-        output = _run('dist_test.sh', CONFIG, f'{server.url}/iter_2.pth', 2,
-                      '--work-dir', root / 'dist_test', '--out', metrics,
-                      '--out-item', 'metrics', cwd=root, env=env)
+        output = run_dist_tool(
+            'dist_test.sh', CONFIG, f'{server.url}/iter_2.pth', 2,
+            '--work-dir', root / 'dist_test', '--out', metrics,
+            '--out-item', 'metrics', cwd=root, env=env)
     assert server.requests.count('/iter_2.pth') == 1  # rank 0 downloads
     # 50 validation images over 2 ranks, one per batch.
     assert 'Iter(test) [25/25]' in output

@@ -32,8 +32,8 @@ def test_inferencer_writes_a_colour_coded_mask_of_a_photograph(tmp_path):
                     meta=dict(dataset_meta=ADE20KDataset.METAINFO)),
                tmp_path / 'fpn_pvig-ti.pth')
 
-    inferencer = MMSegInferencer(cfg, weights=str(tmp_path / 'fpn_pvig-ti.pth'),
-                                 device='cpu')
+    inferencer = MMSegInferencer(
+        cfg, weights=str(tmp_path / 'fpn_pvig-ti.pth'), device='cpu')
     result = inferencer(str(photo), out_dir=str(tmp_path / 'out'),
                         opacity=1.0, with_labels=False,
                         return_datasamples=True)

@@ -12,7 +12,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..helpers import ROOT, LocalHTTPServer
+from ..helpers import ROOT, LocalHTTPServer, save_pvig_tiny_in1k
 
 CONFIGS = ROOT / 'configs'
 RELEASES = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/'
@@ -288,14 +288,7 @@ def test_imagenet_weights_by_url_load_into_the_segmentor(tmp_path,
                                                         monkeypatch):
     """The configs' init_cfg path: a classifier checkpoint (here in
     mmpretrain's layout) given as a URL fills the segmentor's backbone."""
-    from mmpretrain.models.backbones import PyramidVig
-
-    from mmvig.checkpoint import to_mmvig_layout
-
-    source = PyramidVig(arch='tiny')
-    state = {f'backbone.{k}': v for k, v in source.state_dict().items()}
-    torch.save(dict(state_dict=state), tmp_path / 'pvig_ti_in1k.pth')
-    expected, _, _ = to_mmvig_layout(state)
+    expected = save_pvig_tiny_in1k(tmp_path / 'pvig_ti_in1k.pth')
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
 
     cfg = Config.fromfile(CONFIGS / SEM_FPN[0])

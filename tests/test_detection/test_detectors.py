@@ -11,7 +11,9 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..helpers import ROOT, LocalHTTPServer, save_pvig_tiny_in1k
+from ..helpers import (ROOT, LocalHTTPServer,
+                       assert_no_decay_on_norms_and_pos_embed,
+                       save_pvig_tiny_in1k)
 
 CONFIGS = str(ROOT / 'configs')
 DETECTION_CONFIGS = sorted(
@@ -98,15 +100,7 @@ def test_coco_recipe(path):
 def test_no_weight_decay_on_norms_and_pos_embed():
     cfg = load_config(RETINANET_TI)
     model = build(cfg.model)
-    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    decay = {}
-    for group in optim_wrapper.optimizer.param_groups:
-        for param in group['params']:
-            decay[param] = group['weight_decay']
-    norms = [p for m in model.modules() if isinstance(m, _BatchNorm)
-             for p in m.parameters()]
-    assert norms and all(decay[p] == 0 for p in norms)
-    assert decay[model.backbone.pos_embed] == 0
+    decay = assert_no_decay_on_norms_and_pos_embed(model, cfg.optim_wrapper)
     assert decay[model.backbone.stages[1].blocks[0].grapher.fc1.conv.
                  weight] == 0.05
     assert decay[model.bbox_head.retina_cls.weight] == 0.05

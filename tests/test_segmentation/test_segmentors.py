@@ -8,11 +8,11 @@ import pytest
 import torch
 import yaml
 from mmengine.config import Config
-from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
-from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..helpers import ROOT, LocalHTTPServer, save_pvig_tiny_in1k
+from ..helpers import (ROOT, LocalHTTPServer,
+                       assert_no_decay_on_norms_and_pos_embed,
+                       save_pvig_tiny_in1k)
 
 CONFIGS = ROOT / 'configs'
 RELEASES = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/'
@@ -195,15 +195,7 @@ def test_upernet_protocol(name):
 def test_no_weight_decay_on_norms_and_pos_embed():
     cfg = load_config(UPERNET[0])
     model = build(narrow(cfg.model))
-    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    decay = {}
-    for group in optim_wrapper.optimizer.param_groups:
-        for param in group['params']:
-            decay[param] = group['weight_decay']
-    norms = [p for m in model.modules() if isinstance(m, _BatchNorm)
-             for p in m.parameters()]
-    assert norms and all(decay[p] == 0 for p in norms)
-    assert decay[model.backbone.pos_embed] == 0
+    decay = assert_no_decay_on_norms_and_pos_embed(model, cfg.optim_wrapper)
     assert decay[model.backbone.stages[1].blocks[0].grapher.fc1.conv.
                  weight] == 0.01
     assert decay[model.decode_head.conv_seg.weight] == 0.01

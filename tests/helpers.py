@@ -26,6 +26,49 @@ def run_tool(*args, cwd=ROOT, env=None, timeout=600):
                           text=True, timeout=timeout)
 
 
+def run_dist_tool(script, *args, cwd, env):
+    """Run ``tools/dist_train.sh`` or ``dist_test.sh`` (``script``) in
+    ``cwd`` with :func:`torchrun_env`; asserts success, returns the
+    output."""
+    result = run_tool('bash', ROOT / 'tools' / script, *args, cwd=cwd,
+                      env=torchrun_env(env))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    return output
+
+
+def save_pvig_tiny_in1k(path):
+    """Save a random Pyramid ViG-Ti classifier checkpoint in mmpretrain's
+    layout to ``path``, as an ImageNet checkpoint for a backbone's
+    ``init_cfg``; returns its state dict in mmvig's layout."""
+    import torch
+    from mmpretrain.models.backbones import PyramidVig
+
+    from mmvig.checkpoint import to_mmvig_layout
+    state = {f'backbone.{k}': v
+             for k, v in PyramidVig(arch='tiny').state_dict().items()}
+    torch.save(dict(state_dict=state), path)
+    return to_mmvig_layout(state)[0]
+
+
+def assert_no_decay_on_norms_and_pos_embed(model, optim_wrapper_cfg):
+    """Builds ``optim_wrapper_cfg`` for ``model`` (a detector or segmentor
+    with an mmvig Pyramid ViG backbone) and checks that norm layers and the
+    position embedding get no weight decay; returns ``{param: decay}``."""
+    from mmengine.optim import build_optim_wrapper
+    from torch.nn.modules.batchnorm import _BatchNorm
+    optim_wrapper = build_optim_wrapper(model, optim_wrapper_cfg)
+    decay = {}
+    for group in optim_wrapper.optimizer.param_groups:
+        for param in group['params']:
+            decay[param] = group['weight_decay']
+    norms = [p for m in model.modules() if isinstance(m, _BatchNorm)
+             for p in m.parameters()]
+    assert norms and all(decay[p] == 0 for p in norms)
+    assert decay[model.backbone.pos_embed] == 0
+    return decay
+
+
 def load_tool(path):
     """A tool script (``tools/...py``, relative to the root) as a module."""
     spec = importlib.util.spec_from_file_location(

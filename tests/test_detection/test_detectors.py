@@ -11,7 +11,9 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..helpers import ROOT, LocalHTTPServer
+from ..helpers import (ROOT, LocalHTTPServer,
+                       assert_no_decay_on_norms_and_pos_embed,
+                       save_pvig_tiny_in1k)
 
 CONFIGS = str(ROOT / 'configs')
 DETECTION_CONFIGS = sorted(
@@ -128,15 +130,7 @@ def test_family_coco_recipe(path):
 def test_no_weight_decay_on_norms_and_pos_embed():
     cfg = load_config(RETINANET_TI)
     model = build(cfg.model)
-    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    decay = {}
-    for group in optim_wrapper.optimizer.param_groups:
-        for param in group['params']:
-            decay[param] = group['weight_decay']
-    norms = [p for m in model.modules() if isinstance(m, _BatchNorm)
-             for p in m.parameters()]
-    assert norms and all(decay[p] == 0 for p in norms)
-    assert decay[model.backbone.pos_embed] == 0
+    decay = assert_no_decay_on_norms_and_pos_embed(model, cfg.optim_wrapper)
     assert decay[model.backbone.stages[1].blocks[0].grapher.fc1.conv.
                  weight] == 0.05
     assert decay[model.bbox_head.retina_cls.weight] == 0.05
@@ -146,14 +140,7 @@ def test_imagenet_weights_by_url_load_into_the_detector(tmp_path,
                                                        monkeypatch):
     """The configs' init_cfg path: a classifier checkpoint (here in
     mmpretrain's layout) given as a URL fills the detector's backbone."""
-    from mmpretrain.models.backbones import PyramidVig
-
-    from mmvig.checkpoint import to_mmvig_layout
-
-    source = PyramidVig(arch='tiny')
-    state = {f'backbone.{k}': v for k, v in source.state_dict().items()}
-    torch.save(dict(state_dict=state), tmp_path / 'pvig_ti_in1k.pth')
-    expected, _, _ = to_mmvig_layout(state)
+    expected = save_pvig_tiny_in1k(tmp_path / 'pvig_ti_in1k.pth')
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
 
     cfg = Config.fromfile(RETINANET_TI)

@@ -9,6 +9,19 @@ the forward (the model, the input and the imported libraries)::
     python tools/analysis_tools/knn_memory.py --arch small --size 1344 800 \
         --batch 2
 
+``--config`` measures the whole segmentor of an mmseg config instead of the
+bare backbone (its loss on random labels; the pretrained weights are not
+loaded), and ``--inference`` a prediction (eval mode, no gradients, the
+config's ``test_cfg``: whole image or sliding window) instead of a training
+step::
+
+    python tools/analysis_tools/knn_memory.py \
+        --config configs/sem_fpn/fpn_pvig-s_4xb8-40k_ade20k-512x512.py \
+        --size 512 512 --batch 8
+    python tools/analysis_tools/knn_memory.py \
+        --config configs/sem_fpn/fpn_pvig-s_4xb8-40k_ade20k-512x512.py \
+        --size 2048 1024 --batch 1 --inference
+
 CPU only: peak RSS is what decides whether a CPU run fits in RAM.
 """
 import argparse
@@ -33,33 +46,80 @@ def _max_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def measure(arch, width, height, batch, chunk_bytes, with_cp):
-    """Forward + backward of a PyramidViG in training mode in this process;
-    returns memory (bytes) and times (s)."""
+def build_model(args, chunk_bytes):
+    """The measured model: a PyramidViG with its four outputs, or the
+    segmentor of ``args.config`` without its pretrained weights."""
+    backbone = dict(knn_chunk_bytes=chunk_bytes, with_cp=args.with_cp)
+    if args.config is None:
+        return PyramidViG(arch=args.arch, out_indices=(0, 1, 2, 3),
+                          **backbone)
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, DefaultScope
+    cfg = Config.fromfile(args.config)
+    cfg.model.backbone.update(init_cfg=None, **backbone)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def segmentation_samples(images, num_classes):
+    """Data samples of a batch of ``images`` with random labels."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    shape = tuple(images.shape[2:])
+    samples = []
+    for _ in range(len(images)):
+        sample = SegDataSample(metainfo=dict(
+            img_shape=shape, ori_shape=shape, pad_shape=shape))
+        sample.gt_sem_seg = PixelData(
+            data=torch.randint(num_classes, (1, ) + shape))
+        samples.append(sample)
+    return samples
+
+
+def measure(args, chunk_bytes):
+    """A training step (forward + backward) or a prediction of the model in
+    this process; returns memory (bytes), times (s) and the output shape."""
     torch.manual_seed(0)
-    model = PyramidViG(arch=arch, out_indices=(0, 1, 2, 3),
-                       knn_chunk_bytes=chunk_bytes, with_cp=with_cp).train()
-    images = torch.randn(batch, 3, height, width)
+    model = build_model(args, chunk_bytes).train(not args.inference)
+    width, height = args.size
+    images = torch.randn(args.batch, 3, height, width)
+    segmentor = args.config is not None
+    if segmentor:
+        samples = segmentation_samples(images,
+                                       model.decode_head.num_classes)
     before = _max_rss_bytes()
     start = time.perf_counter()
-    outs = model(images)
+    with torch.set_grad_enabled(not args.inference):
+        output_shape = []  # of a segmentor's prediction
+        if not segmentor:
+            loss = sum(out.pow(2).mean() for out in model(images))
+        elif args.inference:
+            results = model.predict(images, samples)
+            output_shape = list(results[0].pred_sem_seg.shape)
+        else:
+            loss, _ = model.parse_losses(model.loss(images, samples))
     forward = time.perf_counter() - start
-    loss = sum(out.pow(2).mean() for out in outs)
-    start = time.perf_counter()
-    loss.backward()
-    backward = time.perf_counter() - start
+    backward = 0.
+    if not args.inference:
+        start = time.perf_counter()
+        loss.backward()
+        backward = time.perf_counter() - start
     peak = _max_rss_bytes()
     return dict(rss_before=before, peak_rss=peak, increase=peak - before,
                 forward_s=forward, backward_s=backward,
-                threads=torch.get_num_threads())
+                output_shape=output_shape, threads=torch.get_num_threads())
 
 
 def run_variant(args, variant):
     """Run one variant in a fresh interpreter; returns its measurements."""
-    command = [sys.executable, __file__, '--arch', args.arch, '--size',
-               str(args.size[0]), str(args.size[1]), '--batch',
-               str(args.batch), '--chunk-bytes', str(args.chunk_bytes),
-               '--worker', variant] + (['--with-cp'] if args.with_cp else [])
+    command = [sys.executable, __file__, '--size', str(args.size[0]),
+               str(args.size[1]), '--batch', str(args.batch),
+               '--chunk-bytes', str(args.chunk_bytes), '--worker', variant]
+    command += ['--config', args.config] if args.config else [
+        '--arch', args.arch]
+    command += ['--with-cp'] * args.with_cp + ['--inference'] * args.inference
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(
@@ -72,6 +132,9 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--arch', default='small',
                         help='PyramidViG arch. Defaults to small.')
+    parser.add_argument(
+        '--config', help='an mmseg config: measure its segmentor instead of '
+        'a bare PyramidViG (--arch)')
     parser.add_argument('--size', type=int, nargs=2, default=(1344, 800),
                         metavar=('WIDTH', 'HEIGHT'))
     parser.add_argument('--batch', type=int, default=2)
@@ -83,26 +146,40 @@ def parse_args():
         '--with-cp', action='store_true',
         help='recompute blocks in the backward (with_cp): activations then '
         'no longer hide the KNN\'s own memory')
+    parser.add_argument(
+        '--inference', action='store_true',
+        help='measure a prediction (eval mode, no gradients) instead of a '
+        'training step')
     parser.add_argument('--variants', nargs='+', choices=VARIANTS,
                         default=list(VARIANTS))
     parser.add_argument('--worker', choices=VARIANTS, help=argparse.SUPPRESS)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.config is not None:
+        if '--arch' in sys.argv:
+            parser.error('--arch and --config exclude each other: the config '
+                         'sets the backbone')
+        from mmengine.config import Config
+        if Config.fromfile(args.config).get('default_scope') != 'mmseg':
+            parser.error(f'--config takes an mmseg config (default_scope '
+                         f'mmseg); {args.config} is not one')
+    return args
 
 
 def main():
     args = parse_args()
     if args.worker:
         chunk = args.chunk_bytes if args.worker == 'chunked' else None
-        print(json.dumps(
-            measure(args.arch, *args.size, args.batch, chunk, args.with_cp)))
+        print(json.dumps(measure(args, chunk)))
         return
 
     gib = 2**30
-    print(f'PyramidViG {args.arch}, batch {args.batch} x 3 x {args.size[1]} '
-          f'x {args.size[0]}, training mode'
-          f'{" with_cp" if args.with_cp else ""}, forward + backward, CPU '
-          f'({cpu_name()}, {os.cpu_count()} cores)')
-    print(f'{"KNN":<28} {"peak RSS":>10} {"fwd+bwd":>10} {"forward":>9} '
+    model = args.config or f'PyramidViG {args.arch}'
+    step = ('inference (eval mode, no gradients)' if args.inference else
+            'training mode, forward + backward')
+    print(f'{model}, batch {args.batch} x 3 x {args.size[1]} x '
+          f'{args.size[0]}, {step}{" with_cp" if args.with_cp else ""}, '
+          f'CPU ({cpu_name()}, {os.cpu_count()} cores)')
+    print(f'{"KNN":<28} {"peak RSS":>10} {"increase":>10} {"forward":>9} '
           f'{"backward":>9}')
     for variant in args.variants:
         result = run_variant(args, variant)
@@ -111,7 +188,9 @@ def main():
         print(f'{name:<28} {result["peak_rss"] / gib:>8.2f} G '
               f'{result["increase"] / gib:>8.2f} G '
               f'{result["forward_s"]:>8.1f}s {result["backward_s"]:>8.1f}s')
-    print(f'({result["threads"]} torch threads; "fwd+bwd" is the peak minus '
+    if result['output_shape']:
+        print(f'output shape: {tuple(result["output_shape"])}')
+    print(f'({result["threads"]} torch threads; "increase" is the peak minus '
           f'the resident size before the forward)')
 
 

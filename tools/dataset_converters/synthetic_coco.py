@@ -29,13 +29,29 @@ def shape_polygon(name, center, radius, angle):
                      center[1] + radius * np.sin(theta)], axis=1)
 
 
-def make_scene(rng, width, height, max_shapes, radius_range):
+def stripes(rng, width, height, amplitude=40):
+    """A ``(H, W, 3)`` texture: two sine gratings of random period (6-24 px),
+    orientation, phase and per-channel amplitude."""
+    ys, xs = np.mgrid[:height, :width]
+    texture = np.zeros((height, width, 3))
+    for _ in range(2):
+        angle = rng.uniform(0, math.pi)
+        frequency = 2 * math.pi / rng.uniform(6, 24)
+        phase = rng.uniform(0, 2 * math.pi)
+        wave = np.sin(frequency * (xs * math.cos(angle) + ys * math.sin(angle))
+                      + phase)
+        texture += wave[..., None] * rng.uniform(0, amplitude / 2, size=3)
+    return texture
+
+
+def make_scene(rng, width, height, max_shapes, radius_range, texture=False):
     """One image ``(H, W, 3)`` BGR uint8 and its annotations (category index,
-    polygon)."""
+    polygon). ``texture`` adds :func:`stripes` to the noisy background."""
     background = rng.integers(0, 256, size=3)
-    image = np.clip(
-        background + rng.normal(0, 12, size=(height, width, 3)), 0,
-        255).astype(np.uint8)
+    image = background + rng.normal(0, 12, size=(height, width, 3))
+    if texture:
+        image += stripes(rng, width, height)
+    image = np.clip(image, 0, 255).astype(np.uint8)
     placed = []  # (cx, cy, r) of drawn shapes, to keep them apart
     objects = []
     for _ in range(rng.integers(1, max_shapes + 1)):

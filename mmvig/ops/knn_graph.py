@@ -10,6 +10,12 @@ Memory is bounded: queries are processed in chunks so that a distance block
 never exceeds ``max_chunk_bytes``, and the relative-position bias is never
 stored as an ``N x M`` tensor. It is the inner product of two low-rank
 factors (one row per query, one per key) and is formed per chunk.
+
+While ``torch.onnx.export`` or ``torch.compile`` captures a graph
+(:func:`capturing_graph`), the same neighbours come from fixed-size ops
+instead: one distance block, a top-k of the constant ``k * dilation`` (what
+TensorRT requires) over keys padded with ``+inf``, and the small-input clamp
+computed in the graph, so that one graph serves every input size.
 """
 import warnings
 
@@ -25,6 +31,14 @@ def _warn_once(message):
     if message not in _warned:
         _warned.add(message)
         warnings.warn(message, stacklevel=3)
+
+
+def capturing_graph():
+    """Whether ``torch.onnx.export`` or ``torch.compile`` is capturing the
+    model as a graph. The ops then avoid what a graph cannot hold (Python
+    arithmetic on shapes, chunk loops, ``out=`` writes), so that one graph
+    serves every input size."""
+    return torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling()
 
 
 def sincos_pos_embed_2d(height, width, channels, dtype=torch.float32,
@@ -71,7 +85,9 @@ def relative_pos_factors(height, width, channels, num_keys, dtype=None,
     """
     pe = sincos_pos_embed_2d(height, width, channels, device=device)
     keys = -2. / channels * pe
-    if num_keys != pe.shape[0]:
+    # In a captured graph the sizes are not known here; resizing to the
+    # same size is the identity (bicubic weights 0, 1, 0, 0).
+    if capturing_graph() or num_keys != pe.shape[0]:
         # Bicubic resize over the flattened key index, exactly as the
         # checkpoints were trained (a size-1 height axis is left untouched).
         keys = F.interpolate(
@@ -129,6 +145,10 @@ def knn_graph(x, y=None, k=9, dilation=1, *, stochastic=False, epsilon=0.2,
     """
     x = F.normalize(x, dim=1)
     y = x if y is None else F.normalize(y, dim=1)
+    if capturing_graph():
+        return _knn_graph_fixed_k(x, y, k, dilation, stochastic and training
+                                  and torch.rand(1).item() < epsilon,
+                                  pos_factors)
     batch, _, num_queries = x.shape
     num_keys = y.shape[-1]
     k, dilation = clamp_neighbours(k, dilation, num_keys)
@@ -168,7 +188,38 @@ def knn_graph(x, y=None, k=9, dilation=1, *, stochastic=False, epsilon=0.2,
     return nearest[..., ::dilation]
 
 
+def _knn_graph_fixed_k(x, y, k, dilation, random_subset, pos_factors):
+    """:func:`knn_graph` on normalised features as fixed-size ops: the
+    neighbours of the eager path wherever the keys are at least ``k``.
+
+    ``k * dilation`` keys at ``+inf`` distance are appended, so that the
+    top-k of that constant size exists for any number of keys ``M``; the
+    clamp of :func:`clamp_neighbours` is then applied to the ranking in
+    tensor ops. With fewer than ``k`` keys the eager path returns ``M``
+    columns; here the ``k`` columns repeat the farthest key (the same
+    maximum for the ``mr``, ``edge`` and ``sage`` convs; ``gin`` sums
+    differ). The whole ``(B, N, M + k * dilation)`` block is formed at once.
+    """
+    span = k * dilation
+    pad_keys = (0, span)
+    key_sq = F.pad(y.pow(2).sum(dim=1, keepdim=True), pad_keys,
+                   value=float('inf'))
+    if pos_factors is not None:
+        query_pos, key_pos = pos_factors
+        key_sq = query_pos @ F.pad(key_pos.t(), pad_keys) + key_sq
+    dist = torch.baddbmm(key_sq, x.transpose(1, 2), F.pad(y, pad_keys),
+                         alpha=-2)
+    distance, nearest = dist.topk(span, dim=-1, largest=False)
+    found = (distance < float('inf')).sum(dim=-1, keepdim=True)  # min(M, span)
+    if random_subset:
+        columns = torch.randperm(span, device=x.device)[:k]
+    else:
+        step = torch.where(found < span, (found // k).clamp(min=1), dilation)
+        columns = torch.arange(k, device=x.device) * step
+    return nearest.gather(-1, torch.minimum(columns, found - 1))
+
+
 __all__ = [
-    'DEFAULT_CHUNK_BYTES', 'sincos_pos_embed_2d', 'relative_pos_factors',
-    'clamp_neighbours', 'knn_graph'
+    'DEFAULT_CHUNK_BYTES', 'capturing_graph', 'sincos_pos_embed_2d',
+    'relative_pos_factors', 'clamp_neighbours', 'knn_graph'
 ]

@@ -140,3 +140,26 @@ def test_stochastic_only_in_training():
     draws = {tuple(knn_graph(x, y, 4, 3, stochastic=True, epsilon=1.0,
                              training=True)[0, 0].tolist()) for _ in range(8)}
     assert len(draws) > 1
+
+
+@pytest.mark.parametrize('num_keys', [1, 4, 9, 13, 18, 26, 27, 40])
+@pytest.mark.parametrize('with_bias', [False, True])
+def test_fixed_k_graph_equals_eager(num_keys, with_bias, monkeypatch):
+    """What an exported or compiled graph computes (top-k of the constant
+    k * dilation over padded keys): eager's neighbours for any number of
+    keys, and with fewer than k keys eager's columns followed by repeats of
+    the farthest key."""
+    x, y = torch.randn(2, 16, 30).double(), torch.randn(2, 16, num_keys)
+    factors = (torch.randn(30, 4).double(), torch.randn(num_keys, 4).double()
+               ) if with_bias else None
+    knn_module._warned.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        eager = knn_graph(x, y.double(), 9, 3, pos_factors=factors)
+    monkeypatch.setattr(knn_module, 'capturing_graph', lambda: True)
+    fixed = knn_graph(x, y.double(), 9, 3, pos_factors=factors)
+    assert fixed.shape == (2, 30, 9)
+    kept = eager.shape[-1]
+    assert torch.equal(fixed[..., :kept], eager)
+    assert torch.equal(fixed[..., kept:],
+                       eager[..., -1:].expand(-1, -1, 9 - kept))

@@ -10,6 +10,7 @@ from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
+from mmvig.ops import capturing_graph
 from ..layers import fuse_conv_norm_act
 
 
@@ -122,7 +123,9 @@ class VisionGNNBase(BaseModule):
         """
         x = self.stem(x.contiguous(memory_format=torch.channels_last))
         pos = self.pos_embed
-        if pos.shape[-2:] != x.shape[-2:]:
+        # A captured graph resizes for any grid (the identity at the stored
+        # size: bicubic weights 0, 1, 0, 0).
+        if capturing_graph() or pos.shape[-2:] != x.shape[-2:]:
             pos = F.interpolate(
                 pos, size=x.shape[-2:], mode='bicubic', align_corners=False)
         return (x + pos).contiguous(memory_format=torch.channels_last)

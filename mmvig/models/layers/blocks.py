@@ -11,8 +11,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn.bricks import DropPath
 
-from mmvig.ops import (DEFAULT_CHUNK_BYTES, ConvNorm, GraphConv, knn_graph,
-                       relative_pos_factors)
+from mmvig.ops import (DEFAULT_CHUNK_BYTES, ConvNorm, GraphConv,
+                       capturing_graph, knn_graph, relative_pos_factors)
 
 
 class Grapher(nn.Module):
@@ -55,7 +55,12 @@ class Grapher(nn.Module):
         self._pos_cache = (None, None)
 
     def _pos_factors(self, height, width, num_keys, like):
-        """Relative-position factors for this grid, kept for the last grid."""
+        """Relative-position factors for this grid, kept for the last grid
+        (formed in the graph when one is captured, for any grid)."""
+        if capturing_graph():
+            return relative_pos_factors(
+                height, width, like.shape[1], num_keys, dtype=like.dtype,
+                device=like.device)
         key = (height, width, num_keys, like.device, like.dtype)
         if self._pos_cache[0] != key:
             factors = relative_pos_factors(

@@ -15,6 +15,7 @@ comparison fails), and then compares the outputs.
 """
 import contextlib
 import math
+import warnings
 from unittest import mock
 
 import torch
@@ -70,7 +71,11 @@ def export_onnx(model, path, images, output_names, dynamic=True, opset=17):
         for name, rank in zip(output_names, ranks):
             dynamic_axes[name] = {
                 axis: f'{name}_{axis}' for axis in range(rank) if axis != 1}
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # Noise for the user: the legacy exporter's deprecation notice, and
+        # Slice ops left unfolded (they compute sizes in the graph).
+        warnings.filterwarnings('ignore', category=DeprecationWarning)
+        warnings.filterwarnings('ignore', message='Constant folding')
         torch.onnx.export(
             model, (images, ), path, dynamo=False, opset_version=opset,
             input_names=['images'], output_names=list(output_names),

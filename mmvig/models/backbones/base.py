@@ -106,7 +106,10 @@ class VisionGNNBase(BaseModule):
                 f'{type(self).__name__} expects images (B, C, H, W), got a '
                 f'tensor of shape {tuple(x.shape)}')
         height, width = x.shape[-2:]
-        if min(height, width) < self.min_input_size:
+        # A traced graph cannot hold the check (its sizes are tensors);
+        # the export tool checks its sizes itself.
+        if not torch.jit.is_tracing() and min(
+                height, width) < self.min_input_size:
             raise ValueError(
                 f'{type(self).__name__} needs inputs of at least '
                 f'{self.min_input_size}x{self.min_input_size} pixels (its '

@@ -5,6 +5,7 @@ A ViG block is a Grapher (graph mixing between nodes) followed by an FFN
 Feature maps stay ``(B, C, H, W)`` throughout; the ``H x W`` grid is the node
 set, flattened row-major when the graph is built.
 """
+import functools
 import math
 
 import torch.nn as nn
@@ -39,6 +40,7 @@ class Grapher(nn.Module):
                  epsilon=0.2, drop_path=0., knn_chunk_bytes=DEFAULT_CHUNK_BYTES,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
         super().__init__()
+        self.channels = channels
         self.k = k
         self.dilation = dilation
         self.reduce_ratio = reduce_ratio
@@ -57,16 +59,14 @@ class Grapher(nn.Module):
     def _pos_factors(self, height, width, num_keys, like):
         """Relative-position factors for this grid, kept for the last grid
         (formed in the graph when one is captured, for any grid)."""
+        factors = functools.partial(
+            relative_pos_factors, height, width, self.channels, num_keys,
+            dtype=like.dtype, device=like.device)
         if capturing_graph():
-            return relative_pos_factors(
-                height, width, like.shape[1], num_keys, dtype=like.dtype,
-                device=like.device)
+            return factors()
         key = (height, width, num_keys, like.device, like.dtype)
         if self._pos_cache[0] != key:
-            factors = relative_pos_factors(
-                height, width, like.shape[1], num_keys, dtype=like.dtype,
-                device=like.device)
-            self._pos_cache = (key, factors)
+            self._pos_cache = (key, factors())
         return self._pos_cache[1]
 
     def neighbours(self, x):

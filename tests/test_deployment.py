@@ -127,8 +127,9 @@ def test_relative_errors_are_scale_relative():
 
 
 def compiled_and_eager(model, images, train):
-    """Outputs (in training also the loss and every gradient) of the
-    compiled ``model`` and of an eager copy following its graphs."""
+    """Logits (in training also the loss and the gradient, all parameters'
+    as one vector) of the compiled ``model`` and of an eager copy following
+    its graphs."""
     labels = torch.arange(images.shape[0]) % 10
 
     def run(module):
@@ -138,12 +139,14 @@ def compiled_and_eager(model, images, train):
         logits = module(images)
         loss = F.cross_entropy(logits, labels)
         loss.backward()
-        return [logits, loss.detach()] + [
-            p.grad for p in module.parameters() if p.grad is not None]
+        # One vector: a conv bias before a batch norm has a gradient of
+        # zero up to rounding, which no relative comparison of its own fits.
+        return [logits, loss.detach(),
+                torch.cat([p.grad.flatten() for p in module.parameters()])]
 
-    eager = copy.deepcopy(model)
+    eager = copy.deepcopy(model).train(train)
     with record_graphs() as graphs:
-        compiled = run(torch.compile(model))
+        compiled = run(torch.compile(model.train(train)))
     graphs = [g.clone() for g in graphs]
     with follow_graphs(graphs):
         expected = run(eager)
@@ -152,10 +155,18 @@ def compiled_and_eager(model, images, train):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('train', [False, True], ids=['inference', 'train'])
-def test_torch_compile_equals_eager(train):
-    model = small_classifier('pvig').train(train)
+def test_torch_compile_equals_eager_in_inference_and_training():
+    """Inductor on a two-stage pyramid (key pooling, relative-position bias,
+    a dilated block): compilation costs about a minute per mode on 2 cores,
+    so the arch is as small as keeps those features."""
+    torch.manual_seed(0)
+    backbone = PyramidViG(dict(depths=[1, 4], channels=[16, 24]),
+                          reduce_ratios=(2, 1))
+    model = Classifier(backbone)
+    backbone.init_weights()
+    randomize_norms(model)
     images = torch.randn(4, 3, 96, 80)
-    compiled, eager = compiled_and_eager(model, images, train)
-    errors = relative_errors(compiled, eager)
-    assert max(errors) <= TOLERANCE, errors
+    for train in (False, True):
+        compiled, eager = compiled_and_eager(model, images, train)
+        errors = relative_errors(compiled, eager)
+        assert max(errors) <= TOLERANCE, (train, errors)

@@ -146,9 +146,8 @@ def knn_graph(x, y=None, k=9, dilation=1, *, stochastic=False, epsilon=0.2,
     x = F.normalize(x, dim=1)
     y = x if y is None else F.normalize(y, dim=1)
     if capturing_graph():
-        return _knn_graph_fixed_k(x, y, k, dilation, stochastic and training
-                                  and torch.rand(1).item() < epsilon,
-                                  pos_factors)
+        return _knn_graph_fixed_k(x, y, k, dilation, pos_factors,
+                                  epsilon if stochastic and training else 0)
     batch, _, num_queries = x.shape
     num_keys = y.shape[-1]
     k, dilation = clamp_neighbours(k, dilation, num_keys)
@@ -188,7 +187,7 @@ def knn_graph(x, y=None, k=9, dilation=1, *, stochastic=False, epsilon=0.2,
     return nearest[..., ::dilation]
 
 
-def _knn_graph_fixed_k(x, y, k, dilation, random_subset, pos_factors):
+def _knn_graph_fixed_k(x, y, k, dilation, pos_factors, sample_probability):
     """:func:`knn_graph` on normalised features as fixed-size ops: the
     neighbours of the eager path wherever the keys are at least ``k``.
 
@@ -199,6 +198,8 @@ def _knn_graph_fixed_k(x, y, k, dilation, random_subset, pos_factors):
     columns; here the ``k`` columns repeat the farthest key (the same
     maximum for the ``mr``, ``edge`` and ``sage`` convs; ``gin`` sums
     differ). The whole ``(B, N, M + k * dilation)`` block is formed at once.
+    The stochastic variant draws in tensor ops too (``.item()`` would break
+    a compiled graph).
     """
     span = k * dilation
     pad_keys = (0, span)
@@ -211,11 +212,13 @@ def _knn_graph_fixed_k(x, y, k, dilation, random_subset, pos_factors):
                          alpha=-2)
     distance, nearest = dist.topk(span, dim=-1, largest=False)
     found = (distance < float('inf')).sum(dim=-1, keepdim=True)  # min(M, span)
-    if random_subset:
-        columns = torch.randperm(span, device=x.device)[:k]
-    else:
-        step = torch.where(found < span, (found // k).clamp(min=1), dilation)
-        columns = torch.arange(k, device=x.device) * step
+    step = torch.where(found < span, (found // k).clamp(min=1), dilation)
+    columns = torch.arange(k, device=x.device) * step
+    if sample_probability > 0:
+        sampled = torch.randperm(span, device=x.device)[:k]
+        columns = torch.where(
+            torch.rand((), device=x.device) < sample_probability, sampled,
+            columns)
     return nearest.gather(-1, torch.minimum(columns, found - 1))
 
 

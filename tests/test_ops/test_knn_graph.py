@@ -163,3 +163,17 @@ def test_fixed_k_graph_equals_eager(num_keys, with_bias, monkeypatch):
     assert torch.equal(fixed[..., :kept], eager)
     assert torch.equal(fixed[..., kept:],
                        eager[..., -1:].expand(-1, -1, 9 - kept))
+
+
+def test_fixed_k_graph_samples_like_eager_in_training(monkeypatch):
+    x, y = torch.randn(1, 8, 30), torch.randn(1, 8, 40)
+    nearest, _ = dense_reference(x, y, 12, 1)
+    monkeypatch.setattr(knn_module, 'capturing_graph', lambda: True)
+    assert torch.equal(knn_graph(x, y, 4, 3, stochastic=True, epsilon=1.0),
+                       nearest[..., ::3])
+    sampled = knn_graph(x, y, 4, 3, stochastic=True, epsilon=1.0,
+                        training=True)
+    assert sampled.shape == (1, 30, 4)
+    for node in range(30):
+        assert set(sampled[0, node].tolist()) <= set(nearest[0, node].tolist())
+    assert not torch.equal(sampled, nearest[..., ::3])

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import MODELS, DefaultScope
 
-from .helpers import ROOT
+from .helpers import ROOT, rounding_tol
 CONFIGS = sorted(
     p for p in (ROOT / 'configs').rglob('*.py') if '_base_' not in p.parts)
 IMAGENET = [p for p in CONFIGS if p.stem.endswith('_in1k')]
@@ -66,7 +66,9 @@ def test_config_builds_and_runs(path):
     if scope == 'mmpretrain':
         scores = results[0].pred_score
         assert scores.shape == (cfg.model.head.num_classes, )
-        assert torch.allclose(scores.sum(), torch.tensor(1.))
+        # A softmax sums to 1 up to the rounding of its num_classes terms.
+        assert abs(scores.sum().item() - 1) <= rounding_tol(
+            cfg.model.head.num_classes, 1)
     else:
         assert 'pred_instances' in results[0]
 

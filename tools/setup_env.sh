@@ -28,13 +28,15 @@ fingerprint() {
 verify() {
     "$PY" - <<'EOF'
 import torch, torchvision
-import mmvig, mmpretrain.models, mmdet.models
+import mmvig, mmpretrain.models, mmdet.models, mmseg.models
+import onnx, onnxruntime
 from mmcv.ops import nms
 boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 11., 11.], [50., 50., 60., 60.]])
 _, keep = nms(boxes, torch.tensor([0.9, 0.8, 0.7]), iou_threshold=0.5)
 assert keep.tolist() == [0, 2], keep
 print(f'mmvig {mmvig.__version__} | torch {torch.__version__} | '
-      f'torchvision {torchvision.__version__} | mmcv.ops.nms OK on CPU')
+      f'torchvision {torchvision.__version__} | mmcv.ops.nms OK on CPU | '
+      f'onnxruntime {onnxruntime.__version__}')
 EOF
 }
 
@@ -90,9 +92,12 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
 fi
 check_torch "mmcv install"
 
-log "installing mmpretrain, mmdet and the test requirements"
-pip_install -r "$ROOT/requirements/mminstall.txt" -r "$ROOT/requirements/tests.txt"
-check_torch "mmpretrain/mmdet install"
+log "installing mmpretrain, mmdet, mmseg, ONNX and the test requirements"
+NUMPY=$("$PY" -c 'import numpy; print(numpy.__version__)')
+# onnx and onnxruntime would happily move numpy: keep the one torch came with.
+pip_install -r "$ROOT/requirements/mminstall.txt" -r "$ROOT/requirements/deploy.txt" \
+    -r "$ROOT/requirements/tests.txt" "numpy==$NUMPY"
+check_torch "mmpretrain/mmdet/mmseg/onnx install"
 
 log "installing mmvig (editable)"
 pip_install --no-deps --no-build-isolation -e "$ROOT"

@@ -14,6 +14,7 @@ import torch.nn as nn
 from mmcv.cnn import build_activation_layer, build_norm_layer
 from torch.autograd.function import once_differentiable
 
+from mmvig.validation import check_divisible, check_int
 from .knn_graph import capturing_graph
 
 GRAPH_CONV_TYPES = ('mr', 'edge', 'sage', 'gin')
@@ -115,7 +116,8 @@ def max_relative(x, y, index):
     """
     batch, num_nodes, k = index.shape
     rows, index = _key_rows(y, index)
-    nodes = x.transpose(1, 2).reshape(batch * num_nodes, -1)
+    channels = x.shape[1]  # explicit sizes: a batch of 0 has no -1
+    nodes = x.transpose(1, 2).reshape(batch * num_nodes, channels)
     index = index.view(batch * num_nodes, k)
     if capturing_graph():
         # Plain ops that an exporter or compiler can hold (and fuse).
@@ -123,7 +125,7 @@ def max_relative(x, y, index):
         out = torch.stack([nodes, high - nodes], dim=-1)
     else:
         out = _MaxRelative.apply(nodes, rows, index)
-    return out.view(batch, num_nodes, -1)
+    return out.view(batch, num_nodes, 2 * channels)
 
 
 class ConvNorm(nn.Sequential):
@@ -164,6 +166,19 @@ class GraphConv(nn.Module):
         if conv_type not in GRAPH_CONV_TYPES:
             raise ValueError(f'unknown graph conv type {conv_type!r}; choose '
                              f'from {GRAPH_CONV_TYPES}')
+        owner = f'GraphConv({conv_type!r})'
+        check_int('in_channels', in_channels, owner=owner)
+        check_int('out_channels', out_channels, owner=owner)
+        check_int('groups', groups, owner=owner)
+        # The grouped update convolutions split their inputs and outputs
+        # into `groups` heads.
+        factor = 2 if conv_type in ('mr', 'edge') else 1
+        heads = f'the {groups} heads of the grouped update convolution'
+        check_divisible(f'{factor} * in_channels' if factor > 1 else
+                        'in_channels', factor * in_channels, groups, heads,
+                        owner=owner)
+        check_divisible('out_channels', out_channels, groups, heads,
+                        owner=owner)
         self.conv_type = conv_type
 
         def update(cin, cout):

@@ -16,21 +16,18 @@ While ``torch.onnx.export`` or ``torch.compile`` captures a graph
 instead: one distance block, a top-k of the constant ``k * dilation`` (what
 TensorRT requires) over keys padded with ``+inf``, and the small-input clamp
 computed in the graph, so that one graph serves every input size.
-"""
-import warnings
 
+Distances are ranked in float32 (or float64 for float64 features) whatever
+the features' dtype and under autocast: in float16 / bfloat16 the distances
+of a node's nearest keys differ by less than their rounding step, and the
+graph would change with the precision (docs/robustness.md measures it).
+"""
 import torch
 import torch.nn.functional as F
 
+from mmvig.validation import check_chunk_bytes, check_int, check_range
+
 DEFAULT_CHUNK_BYTES = 64 * 2**20
-
-_warned = set()
-
-
-def _warn_once(message):
-    if message not in _warned:
-        _warned.add(message)
-        warnings.warn(message, stacklevel=3)
 
 
 def capturing_graph():
@@ -101,17 +98,14 @@ def clamp_neighbours(k, dilation, num_keys):
     """Largest ``(k, dilation)`` with ``k * dilation <= num_keys``.
 
     Dilation is reduced first, so that ``k`` neighbours are kept whenever
-    there are that many keys.
+    there are that many keys. :func:`knn_graph` applies it silently; the
+    backbones warn once per input size (a per-call warning would repeat in
+    every block of every forward).
     """
     if k * dilation <= num_keys:
         return k, dilation
     new_k = min(k, num_keys)
-    new_d = max(1, num_keys // new_k)
-    _warn_once(
-        f'KNN graph: k * dilation = {k} * {dilation} exceeds the {num_keys} '
-        f'keys of this input; using k={new_k}, dilation={new_d}. The input is '
-        f'smaller than the model was designed for.')
-    return new_k, new_d
+    return new_k, max(1, num_keys // new_k)
 
 
 @torch.no_grad()
@@ -141,17 +135,59 @@ def knn_graph(x, y=None, k=9, dilation=1, *, stochastic=False, epsilon=0.2,
 
     Returns:
         Tensor: ``(B, N, k')`` int64 indices into the keys, nearest first,
-        where ``k' = k`` unless the input has fewer than ``k`` keys.
+        where ``k' = k`` unless the input has fewer than ``k`` keys (see
+        :func:`clamp_neighbours`).
     """
-    x = F.normalize(x, dim=1)
-    y = x if y is None else F.normalize(y, dim=1)
-    if capturing_graph():
-        return _knn_graph_fixed_k(x, y, k, dilation, pos_factors,
-                                  epsilon if stochastic and training else 0)
+    check_int('k', k, owner='knn_graph')
+    check_int('dilation', dilation, owner='knn_graph')
+    check_range('epsilon', epsilon, 0, 1, owner='knn_graph')
+    check_chunk_bytes('max_chunk_bytes', max_chunk_bytes, owner='knn_graph')
+    if capturing_graph():  # the model's own shapes, sizes unknown here
+        with torch.autocast(x.device.type, enabled=False):
+            return _knn_graph_fixed_k(
+                x, y, k, dilation, pos_factors,
+                epsilon if stochastic and training else 0)
+    if x.dim() != 3 or y is not None and (y.dim() != 3
+                                          or y.shape[:2] != x.shape[:2]):
+        raise ValueError(
+            f'knn_graph expects queries (B, C, N) and keys (B, C, M) of the '
+            f'same B and C, got {tuple(x.shape)} and '
+            f'{None if y is None else tuple(y.shape)}')
+    batch, _, num_queries = x.shape
+    num_keys = num_queries if y is None else y.shape[-1]
+    if num_keys == 0:
+        raise ValueError('knn_graph needs at least one key node, got 0')
+    k, dilation = clamp_neighbours(k, dilation, num_keys)
+    if batch == 0 or num_queries == 0:
+        return torch.empty(batch, num_queries, k, dtype=torch.long,
+                           device=x.device)
+    with torch.autocast(x.device.type, enabled=False):
+        nearest = _nearest_keys(x, y, k * dilation, pos_factors,
+                                max_chunk_bytes)
+    if stochastic and training and torch.rand(1).item() < epsilon:
+        keep = torch.randperm(k * dilation, device=nearest.device)[:k]
+        return nearest[..., keep]
+    return nearest[..., ::dilation]
+
+
+def _normalized(x, y, pos_factors):
+    """Unit-norm queries and keys (``y`` None: the queries) and the
+    relative-position factors, in float32 at least (see the module
+    docstring)."""
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    x = F.normalize(x.to(dtype), dim=1)
+    y = x if y is None else F.normalize(y.to(dtype), dim=1)
+    if pos_factors is not None:
+        pos_factors = tuple(f.to(dtype) for f in pos_factors)
+    return x, y, pos_factors
+
+
+def _nearest_keys(x, y, span, pos_factors, max_chunk_bytes):
+    """The ``span`` nearest keys of each query, ``(B, N, span)``, ranked in
+    float32 at least (see the module docstring)."""
+    x, y, pos_factors = _normalized(x, y, pos_factors)
     batch, _, num_queries = x.shape
     num_keys = y.shape[-1]
-    k, dilation = clamp_neighbours(k, dilation, num_keys)
-    span = k * dilation
 
     # ||x_i - y_j||^2 = ||x_i||^2 + ||y_j||^2 - 2 x_i.y_j; the first term is
     # the same for every key of a query, so it cannot change the ranking.
@@ -166,6 +202,8 @@ def knn_graph(x, y=None, k=9, dilation=1, *, stochastic=False, epsilon=0.2,
     # One distance block serves every chunk: a fresh allocation this large
     # would cost page faults on each chunk.
     block = x.new_empty(batch * chunk * num_keys)
+    if pos_factors is not None:
+        query_pos, key_pos = pos_factors
     nearest = []
     for start in range(0, num_queries, chunk):
         rows = slice(start, start + chunk)
@@ -174,22 +212,16 @@ def knn_graph(x, y=None, k=9, dilation=1, *, stochastic=False, epsilon=0.2,
         if pos_factors is None:
             dist.copy_(key_sq.expand_as(dist))
         else:
-            query_pos, key_pos = pos_factors
             torch.add(query_pos[rows] @ key_pos.t(), key_sq, out=dist)
         # In place: the GEMM accumulates onto the terms already there.
         torch.baddbmm(dist, queries[:, rows], y, alpha=-2, out=dist)
         nearest.append(dist.topk(span, dim=-1, largest=False).indices)
-    nearest = torch.cat(nearest, dim=1) if len(nearest) > 1 else nearest[0]
-
-    if stochastic and training and torch.rand(1).item() < epsilon:
-        keep = torch.randperm(span, device=nearest.device)[:k]
-        return nearest[..., keep]
-    return nearest[..., ::dilation]
+    return torch.cat(nearest, dim=1) if len(nearest) > 1 else nearest[0]
 
 
 def _knn_graph_fixed_k(x, y, k, dilation, pos_factors, sample_probability):
-    """:func:`knn_graph` on normalised features as fixed-size ops: the
-    neighbours of the eager path wherever the keys are at least ``k``.
+    """:func:`knn_graph` as fixed-size ops: the neighbours of the eager path
+    wherever the keys are at least ``k``.
 
     ``k * dilation`` keys at ``+inf`` distance are appended, so that the
     top-k of that constant size exists for any number of keys ``M``; the
@@ -201,6 +233,7 @@ def _knn_graph_fixed_k(x, y, k, dilation, pos_factors, sample_probability):
     The stochastic variant draws in tensor ops too (``.item()`` would break
     a compiled graph).
     """
+    x, y, pos_factors = _normalized(x, y, pos_factors)
     span = k * dilation
     pad_keys = (0, span)
     key_sq = F.pad(y.pow(2).sum(dim=1, keepdim=True), pad_keys,

@@ -5,6 +5,7 @@ import torch
 from mmpretrain.models.backbones.vig import GraphConv2d
 
 from mmvig.ops import GraphConv, gather_neighbours, max_relative
+from ..helpers import assert_close_rounding
 
 graph_conv_module = importlib.import_module('mmvig.ops.graph_conv')
 
@@ -77,8 +78,9 @@ def test_max_relative_gradients(monkeypatch):
     ours = torch.autograd.grad(max_relative(x, y, index), (x, y), grad)
     expected = torch.autograd.grad(plain_max_relative(x, y, index), (x, y),
                                    grad)
+    # Each gradient sums at most k = 3 contributions, in another order.
     for got, ref in zip(ours, expected):
-        torch.testing.assert_close(got, ref)
+        assert_close_rounding(got, ref, 3)
 
 
 @pytest.mark.parametrize('conv_type', ['mr', 'edge', 'sage', 'gin'])
@@ -91,18 +93,21 @@ def test_equals_mmpretrain(conv_type, with_keys):
     _randomize(reference)
     ours = GraphConv(channels, 2 * channels, conv_type)
     ours.load_state_dict(_mmvig_names(reference.state_dict()))
-    reference.eval(), ours.eval()
+    # In float64 the two formulations differ by rounding alone, far below
+    # any difference of formulation.
+    reference.double().eval(), ours.double().eval()
 
-    x = torch.randn(2, channels, nodes)
-    y = torch.randn(2, channels, num_keys) if with_keys else x
+    x = torch.randn(2, channels, nodes, dtype=torch.float64)
+    y = torch.randn(2, channels, num_keys, dtype=torch.float64) \
+        if with_keys else x
     index = torch.randint(0, y.shape[-1], (2, nodes, k))
     centre = torch.arange(nodes).view(1, nodes, 1).expand(2, nodes, k)
     expected = reference(x.unsqueeze(-1), torch.stack([index, centre]),
                          y.unsqueeze(-1) if with_keys else None)
     got = ours(x, y, index)
     assert got.shape == (2, 2 * channels, nodes)
-    torch.testing.assert_close(got, expected.flatten(2), atol=1e-5,
-                               rtol=1e-5)
+    # Sums along the way: k neighbours, two convs of up to 2C products.
+    assert_close_rounding(got, expected.flatten(2), k + 4 * channels)
 
 
 def test_mr_parameter_count_and_unknown_type():

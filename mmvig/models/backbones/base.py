@@ -1,8 +1,12 @@
 """What ViG and Pyramid ViG share as OpenMMLab backbones.
 
 Subclasses build ``stem``, ``pos_embed`` and their blocks, and describe them
-through :meth:`_layer_groups` (frozen together, one lr-decay depth each).
+through :meth:`_layer_groups` (frozen together, one lr-decay depth each) and
+:meth:`_graph_layers` (the graph of each block).
 """
+import math
+import warnings
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -10,7 +14,8 @@ from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
-from mmvig.ops import capturing_graph
+from mmvig.ops import capturing_graph, clamp_neighbours
+from mmvig.validation import (check_chunk_bytes, check_int, check_range)
 from ..layers import fuse_conv_norm_act
 
 
@@ -68,6 +73,20 @@ class VisionGNNBase(BaseModule):
         self.norm_eval = norm_eval
         self.with_cp = with_cp
         self.fused = False
+        self._sizes_seen = set()  # input sizes checked for shrunk graphs
+
+    def _check_args(self, in_channels, k, epsilon, drop_path_rate,
+                    train_size, knn_chunk_bytes):
+        """Validate the constructor arguments every Vision GNN has."""
+        owner = type(self).__name__
+        check_int('in_channels', in_channels, owner=owner)
+        check_int('k', k, owner=owner)
+        check_range('epsilon', epsilon, 0, 1, owner=owner)
+        check_range('drop_path_rate', drop_path_rate, 0, 1, high_open=True,
+                    owner=owner)
+        self.train_size = check_int('train_size', train_size,
+                                    self.min_input_size, owner=owner)
+        check_chunk_bytes('knn_chunk_bytes', knn_chunk_bytes, owner=owner)
 
     def _normalize_out_indices(self, out_indices):
         if isinstance(out_indices, int):
@@ -99,6 +118,11 @@ class VisionGNNBase(BaseModule):
         """Modules and parameters that ``frozen_stages`` freezes."""
         raise NotImplementedError
 
+    def _graph_layers(self):
+        """``[(grapher, stride), ...]``: each block's Grapher and the
+        output stride of its nodes."""
+        raise NotImplementedError
+
     # -- input handling -----------------------------------------------------
     def _check_input(self, x):
         if x.dim() != 4:
@@ -106,15 +130,58 @@ class VisionGNNBase(BaseModule):
                 f'{type(self).__name__} expects images (B, C, H, W), got a '
                 f'tensor of shape {tuple(x.shape)}')
         height, width = x.shape[-2:]
-        # A traced graph cannot hold the check (its sizes are tensors);
-        # the export tool checks its sizes itself.
-        if not torch.jit.is_tracing() and min(
-                height, width) < self.min_input_size:
+        # A traced graph holds no checks (its sizes are tensors; the export
+        # tool checks its sizes itself), a compiled one no warning (the
+        # record of sizes seen would recompile it once per size).
+        if torch.jit.is_tracing():
+            return
+        if min(height, width) < self.min_input_size:
             raise ValueError(
                 f'{type(self).__name__} needs inputs of at least '
                 f'{self.min_input_size}x{self.min_input_size} pixels (its '
                 f'output stride); got {height}x{width}. Resize or pad the '
                 f'image.')
+        if not capturing_graph() and (height, width) not in self._sizes_seen:
+            self._sizes_seen.add((height, width))
+            self._warn_if_graphs_shrink(height, width)
+
+    def _graph_keys(self, height, width, grapher, stride):
+        """Keys of ``grapher``'s graph for a ``height x width`` input: the
+        stride-2 convs and the key pooling round up (ceil mode)."""
+        size = stride * grapher.reduce_ratio
+        return math.ceil(height / size) * math.ceil(width / size)
+
+    def _warn_if_graphs_shrink(self, height, width):
+        """Blocks whose ``k * dilation`` exceeds the keys of this input get
+        fewer neighbours or less dilation (:func:`clamp_neighbours`) than at
+        ``train_size``, the size the model was built for; say so once per
+        model and input size."""
+        shrunk, designed = [], 0
+        for i, (grapher, stride) in enumerate(self._graph_layers()):
+            k, dilation = grapher.k, grapher.dilation
+            side = stride * grapher.reduce_ratio * math.ceil(
+                math.sqrt(k * dilation))
+            designed = max(designed, side)
+            here = clamp_neighbours(
+                k, dilation, self._graph_keys(height, width, grapher, stride))
+            trained = clamp_neighbours(
+                k, dilation,
+                self._graph_keys(self.train_size, self.train_size, grapher,
+                                 stride))
+            if here != trained:
+                shrunk.append(f'block {i}: k={trained[0]}, dilation='
+                              f'{trained[1]} -> k={here[0]}, dilation='
+                              f'{here[1]}')
+        if shrunk:
+            designed = min(designed, self.train_size)
+            warnings.warn(
+                f'{type(self).__name__}: a {height}x{width} input has fewer '
+                f'graph keys than k * dilation in {len(shrunk)} of its '
+                f'blocks, which use smaller graphs than at train_size='
+                f'{self.train_size} ({shrunk[0]}'
+                f'{"; ..." if len(shrunk) > 1 else ""}). Inputs of at least '
+                f'{designed}x{designed} keep every graph as designed. (Said '
+                f'once per model and input size.)', stacklevel=3)
 
     def _embed(self, x):
         """Stem plus the absolute position embedding, resized (bicubic) to

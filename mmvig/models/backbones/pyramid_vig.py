@@ -11,6 +11,7 @@ import torch.nn as nn
 
 from mmvig.ops import DEFAULT_CHUNK_BYTES, ConvNorm
 from mmvig.registry import MODELS
+from mmvig.validation import check_int, check_ints
 from ..layers import ConvStem, ViGBlock
 from .base import VisionGNNBase, resolve_arch
 
@@ -68,16 +69,21 @@ class PyramidViG(VisionGNNBase):
                  frozen_stages=0, norm_eval=False, with_cp=False,
                  init_cfg=None):
         settings = resolve_arch(type(self), arch)
-        self.depths, self.channels = settings['depths'], settings['channels']
-        if len(self.depths) != len(self.channels) or len(
-                reduce_ratios) != len(self.depths):
-            raise ValueError(
-                f'depths, channels and reduce_ratios need one entry per '
-                f'stage, got {self.depths}, {self.channels}, '
-                f'{list(reduce_ratios)}')
-        self.num_outputs = len(self.depths)
+        owner = type(self).__name__
+        self.depths = check_ints('arch depths', settings['depths'],
+                                 owner=owner)
+        stages = len(self.depths)
+        self.channels = check_ints('arch channels', settings['channels'],
+                                   length=stages, owner=owner)
+        # The stem's first conv has channels[0] // 2 outputs.
+        check_int('arch channels[0]', self.channels[0], 2, owner=owner)
+        reduce_ratios = check_ints('reduce_ratios', reduce_ratios,
+                                   length=stages, owner=owner)
+        self.num_outputs = stages
         super().__init__(out_indices, frozen_stages, norm_eval, with_cp,
                          init_cfg)
+        self._check_args(in_channels, k, epsilon, drop_path_rate, train_size,
+                         knn_chunk_bytes)
 
         c0 = self.channels[0]
         self.stem = ConvStem(in_channels, [c0 // 2, c0, c0], [2, 2, 1],
@@ -88,7 +94,7 @@ class PyramidViG(VisionGNNBase):
         num_blocks = sum(self.depths)
         # 49 keys at stride 32 for a 224 input bound the dilation.
         last_grid = train_size // (self.stem.stride * 2**(self.num_outputs - 1))
-        max_dilation = last_grid * last_grid // k
+        max_dilation = max(1, last_grid * last_grid // k)
         drop_rates = torch.linspace(0, drop_path_rate, num_blocks).tolist()
         self.stages = nn.ModuleList()
         block_index = 0
@@ -134,6 +140,11 @@ class PyramidViG(VisionGNNBase):
     def _frozen_names(self):
         return ['stem', 'pos_embed'] + [
             f'stages.{i}' for i in range(self.frozen_stages)]
+
+    def _graph_layers(self):
+        return [(block.grapher, self.stem.stride * 2**i)
+                for i, stage in enumerate(self.stages)
+                for block in stage.blocks]
 
     def forward(self, x):
         """``(B, C_in, H, W)`` -> tuple of ``(B, C_i, H / s_i, W / s_i)``

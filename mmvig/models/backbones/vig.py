@@ -10,6 +10,7 @@ import torch.nn as nn
 
 from mmvig.ops import DEFAULT_CHUNK_BYTES
 from mmvig.registry import MODELS
+from mmvig.validation import check_int
 from ..layers import ConvStem, ViGBlock
 from .base import VisionGNNBase, resolve_arch
 
@@ -64,10 +65,16 @@ class ViG(VisionGNNBase):
                  frozen_stages=0, norm_eval=False, with_cp=False,
                  init_cfg=None):
         settings = resolve_arch(type(self), arch)
-        self.depth, channels = settings['depth'], settings['channels']
+        owner = type(self).__name__
+        self.depth = check_int('arch depth', settings['depth'], owner=owner)
+        # The stem's first conv has channels // 8 outputs.
+        channels = check_int('arch channels', settings['channels'], 8,
+                             owner=owner)
         self.num_outputs = self.depth
         super().__init__(out_indices, frozen_stages, norm_eval, with_cp,
                          init_cfg)
+        self._check_args(in_channels, k, epsilon, drop_path_rate, train_size,
+                         knn_chunk_bytes)
         self.channels = channels
 
         self.stem = ConvStem(
@@ -78,7 +85,7 @@ class ViG(VisionGNNBase):
         self.pos_embed = nn.Parameter(torch.zeros(1, channels, grid, grid))
 
         ks = [int(v) for v in torch.linspace(k, 2 * k, self.depth)]
-        max_dilation = grid * grid // max(ks)
+        max_dilation = max(1, grid * grid // max(ks))
         drop_rates = torch.linspace(0, drop_path_rate, self.depth).tolist()
         self.blocks = nn.ModuleList(
             ViGBlock(
@@ -103,6 +110,9 @@ class ViG(VisionGNNBase):
     def _frozen_names(self):
         return ['stem', 'pos_embed'] + [
             f'blocks.{i}' for i in range(self.frozen_stages)]
+
+    def _graph_layers(self):
+        return [(block.grapher, self.stem.stride) for block in self.blocks]
 
     def forward(self, x):
         """``(B, C_in, H, W)`` -> tuple of ``(B, C, H/16, W/16)``, one per

@@ -8,12 +8,15 @@ set, flattened row-major when the graph is built.
 import functools
 import math
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn.bricks import DropPath
 
 from mmvig.ops import (DEFAULT_CHUNK_BYTES, ConvNorm, GraphConv,
                        capturing_graph, knn_graph, relative_pos_factors)
+from mmvig.validation import (check_chunk_bytes, check_divisible, check_int,
+                              check_range)
 
 
 class Grapher(nn.Module):
@@ -40,14 +43,22 @@ class Grapher(nn.Module):
                  epsilon=0.2, drop_path=0., knn_chunk_bytes=DEFAULT_CHUNK_BYTES,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
         super().__init__()
-        self.channels = channels
-        self.k = k
-        self.dilation = dilation
-        self.reduce_ratio = reduce_ratio
+        self.channels = check_int('channels', channels, owner='Grapher')
+        if relative_pos:
+            check_divisible('channels', channels, 4,
+                            'the sin-cos relative-position embedding',
+                            owner='Grapher')
+        self.k = check_int('k', k, owner='Grapher')
+        self.dilation = check_int('dilation', dilation, owner='Grapher')
+        self.reduce_ratio = check_int('reduce_ratio', reduce_ratio,
+                                      owner='Grapher')
         self.relative_pos = relative_pos
         self.use_stochastic = use_stochastic
-        self.epsilon = epsilon
-        self.knn_chunk_bytes = knn_chunk_bytes
+        self.epsilon = check_range('epsilon', epsilon, 0, 1, owner='Grapher')
+        check_range('drop_path', drop_path, 0, 1, high_open=True,
+                    owner='Grapher')
+        self.knn_chunk_bytes = check_chunk_bytes(
+            'knn_chunk_bytes', knn_chunk_bytes, owner='Grapher')
         self.fc1 = ConvNorm(channels, channels, norm_cfg=norm_cfg)
         self.graph_conv = GraphConv(
             channels, 2 * channels, conv_type, norm_cfg=norm_cfg,
@@ -58,13 +69,15 @@ class Grapher(nn.Module):
 
     def _pos_factors(self, height, width, num_keys, like):
         """Relative-position factors for this grid, kept for the last grid
-        (formed in the graph when one is captured, for any grid)."""
+        (formed in the graph when one is captured, for any grid); float32
+        at least, the precision distances are ranked in."""
+        dtype = torch.promote_types(like.dtype, torch.float32)
         factors = functools.partial(
             relative_pos_factors, height, width, self.channels, num_keys,
-            dtype=like.dtype, device=like.device)
+            dtype=dtype, device=like.device)
         if capturing_graph():
             return factors()
-        key = (height, width, num_keys, like.device, like.dtype)
+        key = (height, width, num_keys, like.device, dtype)
         if self._pos_cache[0] != key:
             self._pos_cache = (key, factors())
         return self._pos_cache[1]
@@ -93,7 +106,7 @@ class Grapher(nn.Module):
         x = self.fc1(x)
         keys, index = self.neighbours(x)
         x = self.graph_conv(x.flatten(2), keys, index)
-        x = self.fc2(x.view(batch, -1, height, width))
+        x = self.fc2(x.view(batch, x.shape[1], height, width))
         return shortcut + self.drop_path(x)
 
 

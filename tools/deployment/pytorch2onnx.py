@@ -194,8 +194,9 @@ def main():
         batches = sorted({1, args.batch}) if args.dynamic else [args.batch]
         worst = check(model, args.out, args.check, batches)
         if worst > CHECK_TOLERANCE:
-            sys.exit(f'error: ONNX Runtime differs from PyTorch by {worst:.1e} '
-                     f'of the output scale (tolerance {CHECK_TOLERANCE:g})')
+            sys.exit(f'error: ONNX Runtime differs from PyTorch by '
+                     f'{worst:.1e} of the output scale (tolerance '
+                     f'{CHECK_TOLERANCE:g})')
 
 
 if __name__ == '__main__':

@@ -13,7 +13,13 @@ Three layouts of the same weights exist:
   ``backbone.stages.{s}.{downsample,blocks.{b}}`` with
   ``.grapher`` / ``.ffn`` inside, ``head.{fc1,norm,fc2}``.
 
-:func:`to_mmvig_layout` maps the first two onto the third. The fixed
+MobileViG and GreedyViG (SLDGroup) have their own: ``stem.stem.{j}``,
+``local_backbone.{j}`` / ``backbone.{j}`` (MobileViG) or
+``backbone.{stage}.{j}`` (GreedyViG), ``prediction``, ``head``,
+``dist_head``; their mmdet 2.x detectors hold the same under ``backbone.``
+next to mmdet's neck and heads (whose names mmdet 3 kept).
+
+:func:`to_mmvig_layout` maps the others onto mmvig's. The fixed
 ``relative_pos`` buffers of the other layouts are dropped with a report:
 mmvig regenerates the bias for the actual input size (identically at 224).
 
@@ -59,9 +65,24 @@ def _stem(index, rest):
     return f'backbone.stem.{layer}.{("conv", "norm")[part]}.{rest}'
 
 
+def _family_prefix(keys):
+    """``''`` for the SLDGroup ImageNet layout, ``'backbone.'`` for their
+    mmdet 2.x detectors, ``None`` for neither."""
+    for prefix in ('', 'backbone.'):
+        if f'{prefix}stem.stem.0.weight' in keys:
+            return prefix
+    return None
+
+
 def detect_layout(state_dict):
-    """``'authors'``, ``'mmpretrain'``, ``'mmvig'`` or ``None``."""
+    """``'authors'``, ``'mmpretrain'``, ``'mmvig'``, ``'mobilevig'``,
+    ``'greedyvig'`` or ``None``."""
     keys = set(state_dict)
+    prefix = _family_prefix(keys)
+    if prefix is not None:
+        local = f'{prefix}local_backbone.'
+        return 'mobilevig' if any(k.startswith(local) for k in keys) \
+            else 'greedyvig'
     if 'stem.convs.0.weight' in keys and 'pos_embed' in keys:
         return 'authors'
     if 'backbone.stem.0.weight' in keys:
@@ -135,6 +156,99 @@ def _from_mmpretrain(state_dict):
     return out
 
 
+# Module paths inside a block or downsample of MobileViG / GreedyViG
+# (SLDGroup) -> mmvig's (:mod:`mmvig.models.layers.axial_blocks`).
+_FAMILY_MODULES = {
+    # inverted residuals: MobileViG's mlp.*, GreedyViG's dws.*
+    'mlp.fc1': 'fc1.conv', 'mlp.norm1': 'fc1.norm', 'mlp.mid': 'dw.conv',
+    'mlp.mid_norm': 'dw.norm', 'mlp.fc2': 'fc2.conv', 'mlp.norm2': 'fc2.norm',
+    'dws.pw1': 'fc1.conv', 'dws.norm1': 'fc1.norm', 'dws.dw': 'dw.conv',
+    'dws.norm2': 'dw.norm', 'dws.pw2': 'fc2.conv', 'dws.norm3': 'fc2.norm',
+    # MobileViG's graph block: Sequential(Grapher, FFN)
+    '0.fc1.0': 'grapher.fc1.conv', '0.fc1.1': 'grapher.fc1.norm',
+    '0.graph_conv.nn.0': 'grapher.graph_conv.conv',
+    '0.graph_conv.nn.1': 'grapher.graph_conv.norm',
+    '0.fc2.0': 'grapher.fc2.conv', '0.fc2.1': 'grapher.fc2.norm',
+    '1.fc1.0': 'ffn.fc1.conv', '1.fc1.1': 'ffn.fc1.norm',
+    '1.fc2.0': 'ffn.fc2.conv', '1.fc2.1': 'ffn.fc2.norm',
+    # GreedyViG's graph block: mixer (Grapher) and ffn
+    'mixer.cpe.pe': 'grapher.cpe', 'mixer.fc1.0': 'grapher.fc1.conv',
+    'mixer.fc1.1': 'grapher.fc1.norm',
+    'mixer.graph_conv.nn.0': 'grapher.graph_conv.conv',
+    'mixer.graph_conv.nn.1': 'grapher.graph_conv.norm',
+    'mixer.fc2.0': 'grapher.fc2.conv', 'mixer.fc2.1': 'grapher.fc2.norm',
+    'ffn.0': 'ffn.0.conv', 'ffn.1': 'ffn.0.norm', 'ffn.3': 'ffn.1.conv',
+    'ffn.4': 'ffn.1.norm',
+    # downsamples
+    'conv.0': 'conv', 'conv.1': 'norm',
+}
+_FAMILY_HEAD = {'prediction.1': 'head.fc1', 'prediction.2': 'head.norm',
+                'head': 'head.fc2', 'dist_head': 'head.fc2_dist'}
+# MobileViG: local_backbone.{j} then backbone.{j}; GreedyViG:
+# backbone.{stage}.{j}. Either way a flat sequence of blocks and downsamples.
+_FAMILY_ENTRY = {
+    'mobilevig': re.compile(r'^(local_backbone|backbone)\.(\d+)\.'),
+    'greedyvig': re.compile(r'^backbone\.(\d+)\.(\d+)\.'),
+}
+
+
+def _family_entries(state_dict, layout):
+    """mmvig prefix of each block / downsample prefix, walking them in
+    forward order: a downsample (``conv.0``) starts the next stage."""
+    pattern = _FAMILY_ENTRY[layout]
+    found = {m.group(0)[:-1]: m.groups() for m in map(pattern.match,
+                                                       state_dict) if m}
+
+    def order(prefix):
+        first, second = found[prefix]
+        return (first != 'local_backbone', int(second)) \
+            if layout == 'mobilevig' else (int(first), int(second))
+
+    names, stage, block = {}, 0, 0
+    for prefix in sorted(found, key=order):
+        if f'{prefix}.conv.0.weight' in state_dict:
+            stage, block = stage + 1, 0
+            names[prefix] = f'backbone.stages.{stage}.downsample'
+        else:
+            names[prefix] = f'backbone.stages.{stage}.blocks.{block}'
+            block += 1
+    return names, pattern
+
+
+def _from_family(state_dict):
+    layout, prefix = detect_layout(state_dict), _family_prefix(state_dict)
+    # mmdet 2.x detectors: convert the backbone.* part, keep neck and heads.
+    out = OrderedDict((k, v) for k, v in state_dict.items()
+                      if not k.startswith(prefix))
+    state_dict = sub_state_dict(state_dict, prefix)
+    names, pattern = _family_entries(state_dict, layout)
+    for key, value in state_dict.items():
+        module, param = key.rsplit('.', 1)
+        entry = pattern.match(key)
+        if key.startswith('stem.stem.'):
+            index, rest = key[len('stem.stem.'):].split('.', 1)
+            out[_stem(index, rest)] = value
+        elif module in _FAMILY_HEAD:
+            if value.dim() == 4:
+                value = value.flatten(1)  # 1x1 conv -> linear
+            out[f'{_FAMILY_HEAD[module]}.{param}'] = value
+        elif entry:
+            name = names[entry.group(0)[:-1]]
+            rest = key[entry.end():]
+            if '.' not in rest:  # layer scales, (C,) or (C, 1, 1)
+                graph_block = f'{entry.group(0)}mixer.fc1.0.weight' in \
+                    state_dict
+                # GreedyViG's layer_scale_{1,2} -> layer_scale{1,2}
+                rest = 'layer_scale' + (rest[-1] if graph_block else '')
+                out[f'{name}.{rest}'] = value.flatten()
+            else:
+                module, param = rest.rsplit('.', 1)
+                out[f'{name}.{_FAMILY_MODULES[module]}.{param}'] = value
+        else:
+            out[key] = value
+    return out
+
+
 def to_mmvig_layout(state_dict):
     """Map an authors' or mmpretrain state dict onto mmvig's names.
 
@@ -144,7 +258,8 @@ def to_mmvig_layout(state_dict):
         names of the dropped ``relative_pos`` buffers.
     """
     layout = detect_layout(state_dict)
-    convert = {'authors': _from_authors, 'mmpretrain': _from_mmpretrain}
+    convert = {'authors': _from_authors, 'mmpretrain': _from_mmpretrain,
+               'mobilevig': _from_family, 'greedyvig': _from_family}
     converted = convert[layout](state_dict) if layout in convert else \
         OrderedDict(state_dict)
     dropped = [k for k in converted if k.endswith('.relative_pos')]
@@ -178,8 +293,11 @@ def _history_buffer_getattr(owner, name):
 def _safe_globals():
     """Plain-data types mmengine writes into its checkpoints (``meta``,
     ``message_hub``): numpy arrays, dtypes and scalars, and mmengine's
-    ``HistoryBuffer`` / ``ConfigDict``. None of them runs code when
-    unpickled."""
+    ``HistoryBuffer`` / ``ConfigDict``; and ``argparse.Namespace``, the
+    training arguments in timm / DeiT training checkpoints (MobileViG's and
+    GreedyViG's released files). None of them runs code when unpickled."""
+    import argparse
+
     import numpy as np
     from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer
@@ -188,7 +306,7 @@ def _safe_globals():
     dtype_classes = [type(np.dtype(c)) for c in '?bBhHiIlLqQefdgFDGSUVOMm']
     return [
         multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,
-        HistoryBuffer, ConfigDict, *dtype_classes,
+        HistoryBuffer, ConfigDict, argparse.Namespace, *dtype_classes,
         (_history_buffer_getattr, 'builtins.getattr')
     ]
 
@@ -251,15 +369,23 @@ def load_file(filename, map_location='cpu'):
             f'truncated or not a checkpoint at all: {err}') from err
 
 
-def state_dict_of(checkpoint):
+def state_dict_of(checkpoint, ema=False):
     """The state dict inside a checkpoint: ``state_dict``, ``model`` or the
-    checkpoint itself."""
+    checkpoint itself; with ``ema``, the EMA weights of a training
+    checkpoint (timm's ``state_dict_ema``, DeiT's ``model_ema``)."""
     if not isinstance(checkpoint, dict):
         raise CheckpointError(
             f'a checkpoint must be a dict, got {type(checkpoint).__name__}')
-    for key in ('state_dict', 'model'):
+    entries = ('state_dict_ema', 'model_ema') if ema else ('state_dict',
+                                                           'model')
+    for key in entries:
         if key in checkpoint and isinstance(checkpoint[key], dict):
             return checkpoint[key]
+    if ema:
+        raise CheckpointError(
+            f'ema=True asks for EMA weights, but the checkpoint has no '
+            f'{" or ".join(entries)} entry (keys: {sorted(checkpoint)[:8]}); '
+            f'load it with ema=False')
     if not all(torch.is_tensor(v) for v in checkpoint.values()):
         raise CheckpointError(
             'the checkpoint holds neither a state_dict nor a model entry, '
@@ -307,8 +433,10 @@ def load_state_dict_strict(module, state_dict, source='checkpoint'):
     module.load_state_dict(state_dict, strict=True)
 
 
-def load_pretrained_backbone(backbone, filename, prefix=None):
-    """Load a backbone from an authors', mmpretrain or mmvig checkpoint.
+def load_pretrained_backbone(backbone, filename, prefix=None, ema=False):
+    """Load a backbone from an authors', mmpretrain or mmvig checkpoint
+    (``ema``: the EMA weights of a training checkpoint, see
+    :func:`state_dict_of`).
 
     ``prefix`` selects a sub-tree of the checkpoint (as in mmengine's
     ``Pretrained`` init); by default the ``backbone.`` part of a classifier
@@ -319,7 +447,8 @@ def load_pretrained_backbone(backbone, filename, prefix=None):
         str: the report, also logged.
     """
     checkpoint = load_file(filename)
-    state_dict, layout, dropped = to_mmvig_layout(state_dict_of(checkpoint))
+    state_dict, layout, dropped = to_mmvig_layout(
+        state_dict_of(checkpoint, ema))
     state_dict = OrderedDict(
         (k[len('module.'):] if k.startswith('module.') else k, v)
         for k, v in state_dict.items())
@@ -332,7 +461,7 @@ def load_pretrained_backbone(backbone, filename, prefix=None):
     unused = sorted(k for k in state_dict if not k.startswith(prefix))
     load_state_dict_strict(backbone, selected, source=filename)
     notes = [f'loaded {len(selected)} tensors from {filename} '
-             f'({layout or "plain"} layout)']
+             f'({layout or "plain"} layout{", EMA weights" if ema else ""})']
     if dropped:
         notes.append(f'dropped {len(dropped)} fixed relative_pos buffers '
                      f'(regenerated for the input size)')
@@ -355,9 +484,9 @@ def _mmengine_loader(filename, map_location=None, **kwargs):
     except CheckpointError:
         return checkpoint
     converted, layout, dropped = to_mmvig_layout(state_dict)
-    if layout in ('authors', 'mmpretrain'):
+    if layout in ('authors', 'mmpretrain', 'mobilevig', 'greedyvig'):
         print_log(
-            f'{filename}: converted {layout} ViG keys to mmvig names'
+            f'{filename}: converted {layout} keys to mmvig names'
             + (f', dropped {len(dropped)} fixed relative_pos buffers'
                if dropped else ''), logger='current')
         checkpoint = dict(state_dict=converted,

@@ -13,7 +13,13 @@ Unscoped names (``type='PyramidViG'``) resolve only when the default scope is
 ``'mmvig'``: mmvig never writes into another project's registry.
 """
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import Registry
 
 MODELS = Registry(
     'model', parent=MMENGINE_MODELS, scope='mmvig', locations=['mmvig.models'])
+# ``type='mmvig.CPUAmpOptimWrapper'``: what ``tools/train.py --amp`` uses on
+# machines without a GPU.
+OPTIM_WRAPPERS = Registry(
+    'optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, scope='mmvig',
+    locations=['mmvig.engine'])

@@ -10,6 +10,8 @@ processes use gloo on the CPU.
 import argparse
 import sys
 
+import torch
+
 from mmvig.checkpoint import CheckpointError
 from mmvig.engine import add_shared_args, build_runner, prepare_config
 
@@ -23,7 +25,8 @@ def parse_args():
         'value, from the latest checkpoint in the work directory')
     parser.add_argument(
         '--amp', action='store_true',
-        help='enable automatic-mixed-precision training')
+        help='enable automatic-mixed-precision training (float16 with loss '
+        'scaling on GPUs, bfloat16 autocast on CPUs)')
     parser.add_argument(
         '--no-validate', action='store_true',
         help='do not evaluate checkpoints during training')
@@ -39,9 +42,12 @@ def merge_args(cfg, args):
     """Apply the training-only options (before ``--cfg-options``)."""
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    if args.amp:
+    if args.amp and torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    elif args.amp:  # mmengine's AmpOptimWrapper needs a GPU
+        cfg.optim_wrapper.type = 'mmvig.CPUAmpOptimWrapper'
+        cfg.optim_wrapper.pop('loss_scale', None)
     if args.resume is not None:
         cfg.resume = True
         cfg.load_from = None if args.resume == 'auto' else args.resume

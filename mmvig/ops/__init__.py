@@ -1,7 +1,9 @@
-"""Graph operators: KNN graph construction and graph convolutions.
+"""Graph operators: KNN and axial graph construction, graph convolutions.
 
 Nothing here knows about models; the models in :mod:`mmvig.models` call these.
 """
+from .axial_graph import (axial_shifts, daga_aggregate, daga_threshold,
+                          svga_aggregate)
 from .graph_conv import (GRAPH_CONV_TYPES, ConvNorm, GraphConv,
                          gather_neighbours, max_relative)
 from .knn_graph import (DEFAULT_CHUNK_BYTES, capturing_graph,
@@ -9,6 +11,7 @@ from .knn_graph import (DEFAULT_CHUNK_BYTES, capturing_graph,
                         sincos_pos_embed_2d)
 
 __all__ = [
+    'axial_shifts', 'daga_aggregate', 'daga_threshold', 'svga_aggregate',
     'GRAPH_CONV_TYPES', 'ConvNorm', 'GraphConv', 'gather_neighbours',
     'max_relative', 'DEFAULT_CHUNK_BYTES', 'capturing_graph',
     'clamp_neighbours', 'knn_graph',

@@ -9,7 +9,8 @@ import warnings
 import pytest
 import torch
 
-from mmvig.models import PyramidViG, ViG, ViGClsHead
+from mmvig.models import (DistilledViGClsHead, GreedyViG, MobileViG,
+                          PyramidViG, ViG, ViGClsHead)
 from mmvig.models.layers import Grapher
 from mmvig.models.necks import SimpleFeaturePyramid
 from mmvig.ops import GraphConv
@@ -48,7 +49,7 @@ NARROW_TINY = dict(depths=[2, 2, 6, 2], channels=[8, 16, 24, 32])
      r'arch channels\[0\] must be an integer >= 2, got 1'),
     (lambda: PyramidViG(dict(depths=[1, 1], channels=[8, 10]),
                         reduce_ratios=(1, 1)),
-     r'Grapher: channels must be divisible by 4 \(the sin-cos '
+     r'PyramidViG: arch channels\[1\] must be divisible by 4 \(the sin-cos '
      r'relative-position embedding\), got 10'),
     (lambda: PyramidViG(dict(depths=[1, 1], channels=[8, 10]),
                         reduce_ratios=(1, 1), relative_pos=False,
@@ -160,6 +161,11 @@ def test_empty_batch_through_every_backbone_neck_and_head(train):
     assert [tuple(o.shape) for o in neck((feature, ))] == [
         (0, 64, 28, 20), (0, 64, 14, 10), (0, 64, 7, 5), (0, 64, 4, 3),
         (0, 64, 2, 2)]
+    for family in (MobileViG('ti'), GreedyViG('s')):
+        (last, ) = family.train(train)(x)
+        assert last.shape == (0, family.channels[-1], 4, 3)
+        head = DistilledViGClsHead(10, family.channels[-1]).train(train)
+        assert head((last, )).shape == (0, 10)
     if train:
         (outs[-1].sum() + feature.sum()).backward()
         assert pyramid.stem[0].conv.weight.grad is not None

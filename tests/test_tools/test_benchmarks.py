@@ -34,3 +34,17 @@ def test_op_benchmark_checks_each_op_against_mmpretrain():
     assert out.count('| forward |') == 2
     assert out.count('| forward + backward |') == 2
     assert re.search(r'identical\), ms:\n\n\| mmpretrain \| mmvig', out)
+
+
+@pytest.mark.slow
+def test_benchmark_times_the_family_without_a_reference():
+    result = run_tool('tools/analysis_tools/benchmark.py', 'mobilevig-ti',
+                      'greedyvig-s', '--batch', 2, '--reps', 1, '--size', 64)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    for arch in ('mobilevig-ti', 'greedyvig-s'):
+        for mode, impl in [('inference', 'mmvig'),
+                           ('inference', 'mmvig fused'), ('train', 'mmvig')]:
+            assert re.search(rf'\| {arch} \| {mode} \| {impl} \| [\d.]+ \|',
+                             out), (arch, mode, impl)
+    assert 'mmpretrain' not in out

@@ -36,6 +36,10 @@ ViG at detection size, dense (``knn_chunk_bytes=None``) against the default
 memory-bounded chunks, measured the same way.
 
 mmpretrain's port only runs at 224x224; at other sizes only mmvig is timed.
+MobileViG and GreedyViG (``mobilevig-ti`` ... ``greedyvig-b``, with their two
+averaged heads) have no implementation on current OpenMMLab besides mmvig's,
+so they are timed alone (their equality with a reference is tested in
+``tests/test_models/test_family.py``).
 """
 import argparse
 import contextlib
@@ -59,7 +63,8 @@ from mmvig.analysis import (count_flops, machine_summary,
 from mmvig.checkpoint import to_mmvig_layout
 from mmvig.deployment import (OnnxRuntimeModel, compare_outputs, export_onnx,
                               record_graphs)
-from mmvig.models import ARCH_NAMES, PyramidViG, ViG, ViGClsHead
+from mmvig.models import (ARCH_NAMES, DistilledViGClsHead, GreedyViG,
+                          MobileViG, PyramidViG, ViG, ViGClsHead)
 
 # The parity tests' helpers: randomised norms and tie-aligned graphs, so
 # that the tool checks exactly what the tests check.
@@ -73,6 +78,13 @@ ARCHS = {name: (ours, MMPRETRAIN[ours], arch)
 REFERENCE_SIZE = (224, 224)
 #: The inference runtimes of ``--deploy``.
 DEPLOYED = ['torch.compile', 'ONNX Runtime']
+# name -> (class, arch, hidden width of the head): timed without a reference.
+FAMILY = {
+    f'{prefix}-{arch}': (cls, arch, 512 if arch in ('ti', 's')
+                         and cls is MobileViG else 768)
+    for prefix, cls in (('mobilevig', MobileViG), ('greedyvig', GreedyViG))
+    for arch in cls.arch_settings
+}
 
 
 class Classifier(nn.Module):
@@ -91,7 +103,13 @@ class Classifier(nn.Module):
 
 
 def build_pair(name, num_classes=1000):
-    """mmpretrain's and mmvig's classifier with the same weights."""
+    """mmpretrain's and mmvig's classifier with the same weights (for the
+    :data:`FAMILY`, ``None`` and mmvig's)."""
+    if name in FAMILY:
+        cls, arch, hidden = FAMILY[name]
+        backbone = cls(arch)
+        return None, Classifier(backbone, DistilledViGClsHead(
+            num_classes, backbone.out_channels[-1], hidden_channels=hidden))
     ours_cls, theirs_cls, arch = ARCHS[name]
     backbone = ours_cls(arch)
     channels = backbone.out_channels[-1]
@@ -251,7 +269,7 @@ def mib(nbytes):
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('archs', nargs='*', metavar='ARCH',
-                        help=f'any of {", ".join(ARCHS)}')
+                        help=f'any of {", ".join([*ARCHS, *FAMILY])}')
     parser.add_argument('--batch', type=int, nargs='+', default=[16],
                         help='one or more batch sizes')
     parser.add_argument('--size', type=int, nargs='+', default=[224],
@@ -275,10 +293,10 @@ def parse_args():
     args = parser.parse_args()
     if not args.archs and not args.knn:
         parser.error('give archs to time, --knn, or both')
-    unknown = set(args.archs) - set(ARCHS)
+    unknown = set(args.archs) - set(ARCHS) - set(FAMILY)
     if unknown:
         parser.error(f'unknown archs {sorted(unknown)}; choose from '
-                     f'{", ".join(ARCHS)}')
+                     f'{", ".join([*ARCHS, *FAMILY])}')
     if len(args.size) not in (1, 2):
         parser.error('--size takes one or two numbers')
     args.size = (args.size * 2)[:2]  # (width, height)
@@ -315,6 +333,9 @@ def main():
             fused.backbone.fuse()
             models = {'mmpretrain': theirs, 'mmvig': ours,
                       'mmvig fused': fused}
+            modes = {mode: [i for i in impls[mode] if i not in DEPLOYED and (
+                theirs is not None or i != 'mmpretrain')]
+                for mode in args.modes}
             flops = 2 * count_flops(ours, (1, 3, height, width))['total']
             deployed = args.deploy and Deployed(
                 ours, fused, os.path.join(directory, name), graphs,
@@ -324,9 +345,8 @@ def main():
                 variants = {
                     (mode, impl): (inference_step if mode == 'inference'
                                    else train_step)(models[impl], images)
-                    for mode in args.modes for impl in impls[mode]
-                    if impl not in DEPLOYED}
-                if with_reference:
+                    for mode in args.modes for impl in modes[mode]}
+                if with_reference and theirs is not None:
                     checks[batch, name] = [check_logits(theirs, m, images)
                                            for m in (ours, fused)]
                 if deployed:

@@ -1,3 +1,4 @@
+from .axial_vig import GreedyViG, MobileViG
 from .pyramid_vig import PyramidViG
 from .vig import ViG
 
@@ -10,4 +11,4 @@ ARCH_NAMES = {
                         ('base', 'b')) if arch in cls.arch_settings
 }
 
-__all__ = ['ViG', 'PyramidViG', 'ARCH_NAMES']
+__all__ = ['ViG', 'PyramidViG', 'MobileViG', 'GreedyViG', 'ARCH_NAMES']

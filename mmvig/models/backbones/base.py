@@ -260,7 +260,8 @@ class VisionGNNBase(BaseModule):
                 'type') == 'Pretrained':
             from mmvig.checkpoint import load_pretrained_backbone
             load_pretrained_backbone(self, self.init_cfg['checkpoint'],
-                                     prefix=self.init_cfg.get('prefix'))
+                                     prefix=self.init_cfg.get('prefix'),
+                                     ema=self.init_cfg.get('ema', False))
             self._is_init = True
         elif self.init_cfg is None:
             # The authors' initialisation: Kaiming normal (fan-in) on every

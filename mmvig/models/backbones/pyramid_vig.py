@@ -11,7 +11,7 @@ import torch.nn as nn
 
 from mmvig.ops import DEFAULT_CHUNK_BYTES, ConvNorm
 from mmvig.registry import MODELS
-from mmvig.validation import check_int, check_ints
+from mmvig.validation import check_divisible, check_int, check_ints
 from ..layers import ConvStem, ViGBlock
 from .base import VisionGNNBase, resolve_arch
 
@@ -77,6 +77,11 @@ class PyramidViG(VisionGNNBase):
                                    length=stages, owner=owner)
         # The stem's first conv has channels[0] // 2 outputs.
         check_int('arch channels[0]', self.channels[0], 2, owner=owner)
+        if relative_pos:
+            for i, width in enumerate(self.channels):
+                check_divisible(f'arch channels[{i}]', width, 4,
+                                'the sin-cos relative-position embedding',
+                                owner=owner)
         reduce_ratios = check_ints('reduce_ratios', reduce_ratios,
                                    length=stages, owner=owner)
         self.num_outputs = stages

@@ -1,3 +1,4 @@
+from .distilled_head import DistilledViGClsHead
 from .vig_head import ViGClsHead
 
-__all__ = ['ViGClsHead']
+__all__ = ['ViGClsHead', 'DistilledViGClsHead']

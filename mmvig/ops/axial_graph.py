@@ -1,0 +1,137 @@
+"""Axial graphs of MobileViG and GreedyViG: neighbours along the node's row
+and column, every ``stride``-th node, wrapping around the border.
+
+- SVGA (Sparse Vision Graph Attention, MobileViG, CVPR-W 2023,
+  `arXiv:2307.00395 <https://arxiv.org/abs/2307.00395>`_): a fixed graph;
+  node ``(h, w)`` links the nodes ``(h - s, w)`` and ``(h, w - s)`` (modulo
+  the grid) for ``s = stride, 2 stride, ...``.
+- DAGA (Dynamic Axial Graph Attention, GreedyViG, CVPR 2024,
+  `arXiv:2405.06849 <https://arxiv.org/abs/2405.06849>`_): the same
+  candidates, each kept only if its L1 feature distance to the node is below
+  ``mean - std`` of the image's distances, estimated on the pairs one half
+  grid apart in both directions.
+
+Both return the max-relative aggregate ``(B, C, H, W)`` of the graph with
+each node as its own neighbour (so it is never below zero): a node without
+neighbours gets zeros. The blocks above concatenate it to the node features
+(``[x, aggregate]``, channel blocks, as the authors' weights expect).
+Rolling a feature map replaces the gather of a neighbour index: a candidate
+``s`` rows up is the map rolled by ``s`` along the rows, for every node at
+once. Any grid size works, the shifts need not divide it.
+"""
+import torch
+from torch.autograd.function import once_differentiable
+
+
+def axial_shifts(height, width, stride):
+    """``(dim, shift)`` of every axial candidate: rows ``stride, 2 stride,
+    ... < height`` (dim 2), then columns (dim 3)."""
+    if stride < 1:
+        raise ValueError(f'the axial graph stride must be >= 1, got {stride}')
+    return [(2, s) for s in range(stride, height, stride)] + [
+        (3, s) for s in range(stride, width, stride)]
+
+
+class _AxialMax(torch.autograd.Function):
+    """``max(x, max_j roll(x, s_j))`` elementwise; with a ``threshold``
+    ``(B, 1, 1, 1)``, a candidate counts only where its L1 distance to the
+    node is below it (DAGA).
+
+    The backward pass sends each gradient to the one element that gave the
+    maximum. It keeps only which candidate that was (one byte per element),
+    not the rolled candidates and comparisons autograd would keep: the
+    training memory of a graph block no longer grows with its number of
+    candidates.
+    """
+
+    @staticmethod
+    def forward(ctx, x, shifts, threshold):
+        best = x.clone()
+        track = ctx.needs_input_grad[0]
+        if track:
+            which = torch.zeros_like(
+                x, dtype=torch.uint8 if len(shifts) < 256 else torch.int16)
+        for j, (dim, shift) in enumerate(shifts, start=1):
+            candidate = torch.roll(x, shift, dim)
+            better = candidate > best
+            if threshold is not None:
+                better &= _l1(x, candidate) < threshold
+            best = torch.where(better, candidate, best)
+            if track:
+                which.masked_fill_(better, j)
+        if track:
+            ctx.save_for_backward(which)
+            ctx.shifts = shifts
+        return best
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        which, = ctx.saved_tensors
+        grad_x = torch.where(which == 0, grad, 0)
+        for j, (dim, shift) in enumerate(ctx.shifts, start=1):
+            grad_x += torch.roll(torch.where(which == j, grad, 0), -shift, dim)
+        return grad_x, None, None
+
+
+def svga_aggregate(x, stride=2):
+    """MobileViG's SVGA: ``max_j (x_i - x_j)`` over the node and its axial
+    neighbours.
+
+    The authors take the difference node minus neighbour (ViG's max-relative
+    takes neighbour minus node); ``max_j (x_i - x_j) = x_i - min_j x_j``, so
+    the same running maximum serves, on negated features.
+
+    Args:
+        x (Tensor): node features ``(B, C, H, W)``.
+        stride (int): every ``stride``-th row and column is a neighbour.
+
+    Returns:
+        Tensor: ``(B, C, H, W)``, never below zero.
+    """
+    shifts = axial_shifts(*x.shape[-2:], stride)
+    negated = -x
+    return _AxialMax.apply(negated, shifts, None) - negated
+
+
+def _l1(x, y):
+    """L1 distance over channels, ``(B, 1, H, W)``, summed in at least
+    float32 even for half-precision features (the decisions stay those of
+    float32)."""
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    return (x - y).abs().sum(dim=1, keepdim=True, dtype=dtype)
+
+
+def daga_threshold(x):
+    """GreedyViG's distance threshold ``mean - std`` per image,
+    ``(B, 1, 1, 1)``: statistics of the L1 distances between each node and
+    the node half a grid away in both directions (``ceil(H / 2)`` rows,
+    ``ceil(W / 2)`` columns), a cheap estimate of a typical distance. The
+    std is unbiased; a single node has no spread (std 0). At least float32."""
+    height, width = x.shape[-2:]
+    opposite = torch.roll(x, (-(-height // 2), -(-width // 2)), (2, 3))
+    dist = _l1(x, opposite)
+    mean = dist.mean(dim=(2, 3), keepdim=True)
+    variance = (dist - mean).square().sum(dim=(2, 3), keepdim=True) / max(
+        height * width - 1, 1)
+    return mean - variance.sqrt()
+
+
+def daga_aggregate(x, stride=2):
+    """GreedyViG's DAGA: ``max_j (x_j - x_i)`` over the node and those of its
+    axial neighbours closer than :func:`daga_threshold` (L1 distance).
+
+    Args:
+        x (Tensor): node features ``(B, C, H, W)``.
+        stride (int): every ``stride``-th row and column is a candidate.
+
+    Returns:
+        Tensor: ``(B, C, H, W)``, never below zero.
+    """
+    shifts = axial_shifts(*x.shape[-2:], stride)
+    threshold = daga_threshold(x.detach())  # a decision: no gradient
+    return _AxialMax.apply(x, shifts, threshold) - x
+
+
+__all__ = ['axial_shifts', 'svga_aggregate', 'daga_threshold',
+           'daga_aggregate']

@@ -67,3 +67,14 @@ def test_fixed_graph_is_checked_at_its_own_shape_only(tmp_path, monkeypatch,
         monkeypatch, capsys, 'configs/pvig/pvig-ti_1xb64_digits.py', '--out',
         tmp_path / 'x.onnx', '--check', 64, 64)
     assert code == 2 and 'add --dynamic' in err
+
+
+def test_backbone_only_names_every_output():
+    build_model = load_tool(TOOL).build_model
+    backbone, names = build_model(
+        'configs/retinanet/retinanet_pvig-ti_fpn_synthetic-coco.py',
+        backbone_only=True)
+    assert type(backbone).__name__ == 'PyramidViG'
+    assert names == ['feat_0', 'feat_1', 'feat_2', 'feat_3']
+    _, names = build_model('configs/pvig/pvig-ti_1xb64_digits.py')
+    assert names == ['logits']

@@ -29,7 +29,8 @@ torch) on a dynamic export of the plain model
 (:func:`mmvig.deployment.export_onnx`). Each is first compared with eager
 PyTorch (within 1e-4 of the logits' scale, eager following their neighbours
 where they differ by a float32 tie: :func:`mmvig.deployment.compare_outputs`).
-ONNX Runtime's memory is its own, not seen by the profiler (``-``).
+Their memory is not reported (``-``): ONNX Runtime allocates outside
+torch, and the compiled graph's buffers largely before the profiled step.
 
 ``--knn`` adds the graph construction of one stage-1 Grapher of a Pyramid
 ViG at detection size, dense (``knn_chunk_bytes=None``) against the default
@@ -370,7 +371,7 @@ def main():
                         arch=name, batch=batch, mode=mode, impl=impl,
                         img_s=batch / seconds,
                         gflop_s=step_flops / seconds / 1e9, peak=peak,
-                        memory=None if impl == 'ONNX Runtime' else
+                        memory=None if impl in DEPLOYED else
                         peak_memory(variants[(mode, impl)])))
 
     knn = None

@@ -15,6 +15,7 @@ from mmcv.cnn import build_activation_layer, build_norm_layer
 from torch.autograd.function import once_differentiable
 
 from mmvig.validation import check_divisible, check_int
+from .knn_graph import capturing_graph
 
 GRAPH_CONV_TYPES = ('mr', 'edge', 'sage', 'gin')
 
@@ -104,7 +105,9 @@ def max_relative(x, y, index):
     ``max_j (y_j - x_i) == max_j y_j - x_i``, so ``x_i`` is never gathered;
     neighbours are gathered, reduced and interleaved one cache-sized chunk
     of nodes at a time, never materialising the ``(B, N, k, C)`` gather.
-    The gradient goes to the one neighbour that gave each maximum.
+    The gradient goes to the one neighbour that gave each maximum. In a
+    captured graph (:func:`~mmvig.ops.knn_graph.capturing_graph`) it is a
+    gather and ``amax`` instead, equal values.
 
     Args:
         x (Tensor): nodes ``(B, C, N)``.
@@ -115,7 +118,13 @@ def max_relative(x, y, index):
     rows, index = _key_rows(y, index)
     channels = x.shape[1]  # explicit sizes: a batch of 0 has no -1
     nodes = x.transpose(1, 2).reshape(batch * num_nodes, channels)
-    out = _MaxRelative.apply(nodes, rows, index.view(batch * num_nodes, k))
+    index = index.view(batch * num_nodes, k)
+    if capturing_graph():
+        # Plain ops that an exporter or compiler can hold (and fuse).
+        high = rows[index].amax(dim=1)
+        out = torch.stack([nodes, high - nodes], dim=-1)
+    else:
+        out = _MaxRelative.apply(nodes, rows, index)
     return out.view(batch, num_nodes, 2 * channels)
 
 

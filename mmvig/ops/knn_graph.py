@@ -11,6 +11,12 @@ never exceeds ``max_chunk_bytes``, and the relative-position bias is never
 stored as an ``N x M`` tensor. It is the inner product of two low-rank
 factors (one row per query, one per key) and is formed per chunk.
 
+While ``torch.onnx.export`` or ``torch.compile`` captures a graph
+(:func:`capturing_graph`), the same neighbours come from fixed-size ops
+instead: one distance block, a top-k of the constant ``k * dilation`` (what
+TensorRT requires) over keys padded with ``+inf``, and the small-input clamp
+computed in the graph, so that one graph serves every input size.
+
 Distances are ranked in float32 (or float64 for float64 features) whatever
 the features' dtype and under autocast: in float16 / bfloat16 the distances
 of a node's nearest keys differ by less than their rounding step, and the
@@ -22,6 +28,14 @@ import torch.nn.functional as F
 from mmvig.validation import check_chunk_bytes, check_int, check_range
 
 DEFAULT_CHUNK_BYTES = 64 * 2**20
+
+
+def capturing_graph():
+    """Whether ``torch.onnx.export`` or ``torch.compile`` is capturing the
+    model as a graph. The ops then avoid what a graph cannot hold (Python
+    arithmetic on shapes, chunk loops, ``out=`` writes), so that one graph
+    serves every input size."""
+    return torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling()
 
 
 def sincos_pos_embed_2d(height, width, channels, dtype=torch.float32,
@@ -68,7 +82,9 @@ def relative_pos_factors(height, width, channels, num_keys, dtype=None,
     """
     pe = sincos_pos_embed_2d(height, width, channels, device=device)
     keys = -2. / channels * pe
-    if num_keys != pe.shape[0]:
+    # In a captured graph the sizes are not known here; resizing to the
+    # same size is the identity (bicubic weights 0, 1, 0, 0).
+    if capturing_graph() or num_keys != pe.shape[0]:
         # Bicubic resize over the flattened key index, exactly as the
         # checkpoints were trained (a size-1 height axis is left untouched).
         keys = F.interpolate(
@@ -126,6 +142,11 @@ def knn_graph(x, y=None, k=9, dilation=1, *, stochastic=False, epsilon=0.2,
     check_int('dilation', dilation, owner='knn_graph')
     check_range('epsilon', epsilon, 0, 1, owner='knn_graph')
     check_chunk_bytes('max_chunk_bytes', max_chunk_bytes, owner='knn_graph')
+    if capturing_graph():  # the model's own shapes, sizes unknown here
+        with torch.autocast(x.device.type, enabled=False):
+            return _knn_graph_fixed_k(
+                x, y, k, dilation, pos_factors,
+                epsilon if stochastic and training else 0)
     if x.dim() != 3 or y is not None and (y.dim() != 3
                                           or y.shape[:2] != x.shape[:2]):
         raise ValueError(
@@ -149,12 +170,22 @@ def knn_graph(x, y=None, k=9, dilation=1, *, stochastic=False, epsilon=0.2,
     return nearest[..., ::dilation]
 
 
-def _nearest_keys(x, y, span, pos_factors, max_chunk_bytes):
-    """The ``span`` nearest keys of each query, ``(B, N, span)``, ranked in
-    float32 at least (see the module docstring)."""
+def _normalized(x, y, pos_factors):
+    """Unit-norm queries and keys (``y`` None: the queries) and the
+    relative-position factors, in float32 at least (see the module
+    docstring)."""
     dtype = torch.promote_types(x.dtype, torch.float32)
     x = F.normalize(x.to(dtype), dim=1)
     y = x if y is None else F.normalize(y.to(dtype), dim=1)
+    if pos_factors is not None:
+        pos_factors = tuple(f.to(dtype) for f in pos_factors)
+    return x, y, pos_factors
+
+
+def _nearest_keys(x, y, span, pos_factors, max_chunk_bytes):
+    """The ``span`` nearest keys of each query, ``(B, N, span)``, ranked in
+    float32 at least (see the module docstring)."""
+    x, y, pos_factors = _normalized(x, y, pos_factors)
     batch, _, num_queries = x.shape
     num_keys = y.shape[-1]
 
@@ -172,7 +203,7 @@ def _nearest_keys(x, y, span, pos_factors, max_chunk_bytes):
     # would cost page faults on each chunk.
     block = x.new_empty(batch * chunk * num_keys)
     if pos_factors is not None:
-        query_pos, key_pos = (f.to(dtype) for f in pos_factors)
+        query_pos, key_pos = pos_factors
     nearest = []
     for start in range(0, num_queries, chunk):
         rows = slice(start, start + chunk)
@@ -188,7 +219,43 @@ def _nearest_keys(x, y, span, pos_factors, max_chunk_bytes):
     return torch.cat(nearest, dim=1) if len(nearest) > 1 else nearest[0]
 
 
+def _knn_graph_fixed_k(x, y, k, dilation, pos_factors, sample_probability):
+    """:func:`knn_graph` as fixed-size ops: the neighbours of the eager path
+    wherever the keys are at least ``k``.
+
+    ``k * dilation`` keys at ``+inf`` distance are appended, so that the
+    top-k of that constant size exists for any number of keys ``M``; the
+    clamp of :func:`clamp_neighbours` is then applied to the ranking in
+    tensor ops. With fewer than ``k`` keys the eager path returns ``M``
+    columns; here the ``k`` columns repeat the farthest key (the same
+    maximum for the ``mr``, ``edge`` and ``sage`` convs; ``gin`` sums
+    differ). The whole ``(B, N, M + k * dilation)`` block is formed at once.
+    The stochastic variant draws in tensor ops too (``.item()`` would break
+    a compiled graph).
+    """
+    x, y, pos_factors = _normalized(x, y, pos_factors)
+    span = k * dilation
+    pad_keys = (0, span)
+    key_sq = F.pad(y.pow(2).sum(dim=1, keepdim=True), pad_keys,
+                   value=float('inf'))
+    if pos_factors is not None:
+        query_pos, key_pos = pos_factors
+        key_sq = query_pos @ F.pad(key_pos.t(), pad_keys) + key_sq
+    dist = torch.baddbmm(key_sq, x.transpose(1, 2), F.pad(y, pad_keys),
+                         alpha=-2)
+    distance, nearest = dist.topk(span, dim=-1, largest=False)
+    found = (distance < float('inf')).sum(dim=-1, keepdim=True)  # min(M, span)
+    step = torch.where(found < span, (found // k).clamp(min=1), dilation)
+    columns = torch.arange(k, device=x.device) * step
+    if sample_probability > 0:
+        sampled = torch.randperm(span, device=x.device)[:k]
+        columns = torch.where(
+            torch.rand((), device=x.device) < sample_probability, sampled,
+            columns)
+    return nearest.gather(-1, torch.minimum(columns, found - 1))
+
+
 __all__ = [
-    'DEFAULT_CHUNK_BYTES', 'sincos_pos_embed_2d', 'relative_pos_factors',
-    'clamp_neighbours', 'knn_graph'
+    'DEFAULT_CHUNK_BYTES', 'capturing_graph', 'sincos_pos_embed_2d',
+    'relative_pos_factors', 'clamp_neighbours', 'knn_graph'
 ]

@@ -196,3 +196,37 @@ def test_low_precision_features_are_ranked_in_float32(dtype):
     with torch.autocast('cpu', dtype=torch.bfloat16):
         autocast = knn_graph(x, y, 9, 2, pos_factors=factors)
     assert torch.equal(autocast, expected)
+
+
+@pytest.mark.parametrize('num_keys', [1, 4, 9, 13, 18, 26, 27, 40])
+@pytest.mark.parametrize('with_bias', [False, True])
+def test_fixed_k_graph_equals_eager(num_keys, with_bias, monkeypatch):
+    """What an exported or compiled graph computes (top-k of the constant
+    k * dilation over padded keys): eager's neighbours for any number of
+    keys, and with fewer than k keys eager's columns followed by repeats of
+    the farthest key."""
+    x, y = torch.randn(2, 16, 30).double(), torch.randn(2, 16, num_keys)
+    factors = (torch.randn(30, 4).double(), torch.randn(num_keys, 4).double()
+               ) if with_bias else None
+    eager = knn_graph(x, y.double(), 9, 3, pos_factors=factors)
+    monkeypatch.setattr(knn_module, 'capturing_graph', lambda: True)
+    fixed = knn_graph(x, y.double(), 9, 3, pos_factors=factors)
+    assert fixed.shape == (2, 30, 9)
+    kept = eager.shape[-1]
+    assert torch.equal(fixed[..., :kept], eager)
+    assert torch.equal(fixed[..., kept:],
+                       eager[..., -1:].expand(-1, -1, 9 - kept))
+
+
+def test_fixed_k_graph_samples_like_eager_in_training(monkeypatch):
+    x, y = torch.randn(1, 8, 30), torch.randn(1, 8, 40)
+    nearest, _ = dense_reference(x, y, 12, 1)
+    monkeypatch.setattr(knn_module, 'capturing_graph', lambda: True)
+    assert torch.equal(knn_graph(x, y, 4, 3, stochastic=True, epsilon=1.0),
+                       nearest[..., ::3])
+    sampled = knn_graph(x, y, 4, 3, stochastic=True, epsilon=1.0,
+                        training=True)
+    assert sampled.shape == (1, 30, 4)
+    for node in range(30):
+        assert set(sampled[0, node].tolist()) <= set(nearest[0, node].tolist())
+    assert not torch.equal(sampled, nearest[..., ::3])

@@ -1,7 +1,7 @@
 """Speed of mmvig against mmpretrain's ViG port, side by side in one run.
 
-    python tools/analysis_tools/benchmark.py pvig-s [--batch 16] \
-        [--size 224] [--reps 7] [--modes inference train] [--knn]
+    python tools/analysis_tools/benchmark.py pvig-s [--batch 16 [1 ...]] \
+        [--size 224] [--reps 7] [--modes inference train] [--deploy] [--knn]
 
 Both implementations of the arch get the same weights (mmpretrain's random
 initialisation with randomised norm statistics, converted with
@@ -23,6 +23,15 @@ same load, and reports medians:
 - inference of mmvig plain and fused (``fuse()``, the deploy model), and a
   training step (forward, cross-entropy, backward, SGD) of each.
 
+``--deploy`` adds two inference runtimes: ``torch.compile`` (inductor, frozen
+weights) of the fused model, and ONNX Runtime (CPU, as many threads as
+torch) on a dynamic export of the plain model
+(:func:`mmvig.deployment.export_onnx`). Each is first compared with eager
+PyTorch (within 1e-4 of the logits' scale, eager following their neighbours
+where they differ by a float32 tie: :func:`mmvig.deployment.compare_outputs`).
+Their memory is not reported (``-``): ONNX Runtime allocates outside
+torch, and the compiled graph's buffers largely before the profiled step.
+
 ``--knn`` adds the graph construction of one stage-1 Grapher of a Pyramid
 ViG at detection size, dense (``knn_chunk_bytes=None``) against the default
 memory-bounded chunks, measured the same way.
@@ -34,10 +43,12 @@ so they are timed alone (their equality with a reference is tested in
 ``tests/test_models/test_family.py``).
 """
 import argparse
+import contextlib
 import copy
 import itertools
 import os
 import sys
+import tempfile
 
 import torch
 import torch.nn as nn
@@ -51,6 +62,8 @@ from torch.profiler import ProfilerActivity, profile
 from mmvig.analysis import (count_flops, machine_summary,
                             time_interleaved)
 from mmvig.checkpoint import to_mmvig_layout
+from mmvig.deployment import (OnnxRuntimeModel, compare_outputs, export_onnx,
+                              record_graphs)
 from mmvig.models import (ARCH_NAMES, DistilledViGClsHead, GreedyViG,
                           MobileViG, PyramidViG, ViG, ViGClsHead)
 
@@ -64,6 +77,8 @@ MMPRETRAIN = {ViG: Vig, PyramidViG: PyramidVig}
 ARCHS = {name: (ours, MMPRETRAIN[ours], arch)
          for name, (ours, arch) in ARCH_NAMES.items()}
 REFERENCE_SIZE = (224, 224)
+#: The inference runtimes of ``--deploy``.
+DEPLOYED = ['torch.compile', 'ONNX Runtime']
 # name -> (class, arch, hidden width of the head): timed without a reference.
 FAMILY = {
     f'{prefix}-{arch}': (cls, arch, 512 if arch in ('ti', 's')
@@ -173,6 +188,49 @@ def check_logits(theirs, ours, images):
     return float((got - expected).abs().max() / scale), graphs.flips
 
 
+class Deployed:
+    """``torch.compile`` (inductor, frozen weights) of the fused model and
+    ONNX Runtime on one dynamic export of the plain model, built once per
+    arch for every batch.
+
+    The compiled model runs inside :func:`mmvig.deployment.record_graphs`
+    (``graphs``, the list it fills), which stays active for the whole run:
+    leaving it would recompile. Each compiled call starts the list afresh.
+    """
+
+    def __init__(self, ours, fused, directory, graphs, size):
+        self.ours, self.fused, self.graphs = ours.eval(), fused.eval(), graphs
+        self.compiled = torch.compile(copy.deepcopy(fused),
+                                      options={'freezing': True})
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, 'model.onnx')
+        export_onnx(ours, path, torch.randn(2, 3, *size), ['logits'])
+        threads = torch.get_num_threads()
+        self.checked = OnnxRuntimeModel(path, with_graphs=True,
+                                        threads=threads)
+        self.runtime = OnnxRuntimeModel(path, threads=threads)
+
+    def run_compiled(self, images):
+        self.graphs.clear()
+        with torch.no_grad():
+            return self.compiled(images)
+
+    def check(self, images):
+        """``{impl: (max relative error, tied nodes)}`` against eager."""
+        logits = self.run_compiled(images)
+        checks = {'torch.compile': compare_outputs(
+            self.fused, images, [logits], list(self.graphs))}
+        outputs, graphs = self.checked(images)
+        checks['ONNX Runtime'] = compare_outputs(self.ours, images, outputs,
+                                                 graphs)
+        return {impl: (max(errors), flips)
+                for impl, (errors, flips) in checks.items()}
+
+    def steps(self, images):
+        return {'torch.compile': lambda: self.run_compiled(images),
+                'ONNX Runtime': lambda: self.runtime(images)}
+
+
 # -- KNN at detection size ----------------------------------------------------
 
 
@@ -213,13 +271,17 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('archs', nargs='*', metavar='ARCH',
                         help=f'any of {", ".join([*ARCHS, *FAMILY])}')
-    parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument('--batch', type=int, nargs='+', default=[16],
+                        help='one or more batch sizes')
     parser.add_argument('--size', type=int, nargs='+', default=[224],
                         metavar='PIXELS', help='square side, or WIDTH HEIGHT')
     parser.add_argument('--reps', type=int, default=7,
                         help='timed repetitions of each step (median)')
     parser.add_argument('--modes', nargs='+', default=['inference', 'train'],
                         choices=['inference', 'train'])
+    parser.add_argument('--deploy', action='store_true',
+                        help='also time torch.compile and ONNX Runtime '
+                        '(inference)')
     parser.add_argument('--knn', action='store_true',
                         help='also compare the dense and chunked KNN at '
                         'detection size')
@@ -250,70 +312,104 @@ def main():
     with_reference = (height, width) == REFERENCE_SIZE
     impls = {
         mode: (['mmpretrain'] if with_reference else []) + ['mmvig'] +
-        (['mmvig fused'] if mode == 'inference' else [])
+        (['mmvig fused'] if mode == 'inference' else []) +
+        (DEPLOYED if mode == 'inference' and args.deploy else [])
         for mode in args.modes
     }
     num_steps = sum(len(v) for v in impls.values()) + 1  # + the GEMM
     progress = ProgressBar(
-        (len(args.archs) * num_steps + 2 * args.knn) * (args.reps + 1))
+        (len(args.archs) * len(args.batch) * num_steps + 2 * args.knn) *
+        (args.reps + 1))
     load = os.getloadavg()[0]
 
     gemm, gemm_flops = gemm_peak_step()
-    results, checks = [], {}
-    for name in args.archs:
-        theirs, ours = build_pair(name)
-        fused = copy.deepcopy(ours)
-        fused.backbone.fuse()
-        models = {'mmpretrain': theirs, 'mmvig': ours, 'mmvig fused': fused}
-        images = torch.randn(args.batch, 3, height, width)
-        modes = {mode: [i for i in impls[mode]
-                     if theirs is not None or i != 'mmpretrain']
-                 for mode in args.modes}
-        if with_reference and theirs is not None:
-            checks[name] = [check_logits(theirs, m, images)
-                            for m in (ours, fused)]
-            if max(err for err, _ in checks[name]) > 1e-4:
-                sys.exit(f'{name}: the logits differ from mmpretrain\'s '
-                         f'{checks[name]}')
-        flops = 2 * count_flops(ours, (1, 3, height, width))['total']
-        variants = {(mode, impl): (inference_step if mode == 'inference' else
-                                   train_step)(models[impl], images)
+    results, checks, deploy_checks = [], {}, {}
+    with contextlib.ExitStack() as stack:
+        if args.deploy:
+            directory = stack.enter_context(tempfile.TemporaryDirectory())
+            graphs = stack.enter_context(record_graphs())
+        for name in args.archs:
+            theirs, ours = build_pair(name)
+            fused = copy.deepcopy(ours)
+            fused.backbone.fuse()
+            models = {'mmpretrain': theirs, 'mmvig': ours,
+                      'mmvig fused': fused}
+            modes = {mode: [i for i in impls[mode] if i not in DEPLOYED and (
+                theirs is not None or i != 'mmpretrain')]
+                for mode in args.modes}
+            flops = 2 * count_flops(ours, (1, 3, height, width))['total']
+            deployed = args.deploy and Deployed(
+                ours, fused, os.path.join(directory, name), graphs,
+                (height, width))
+            for batch in args.batch:
+                images = torch.randn(batch, 3, height, width)
+                variants = {
+                    (mode, impl): (inference_step if mode == 'inference'
+                                   else train_step)(models[impl], images)
                     for mode in args.modes for impl in modes[mode]}
-        times = time_interleaved(dict(variants, gemm=gemm), args.reps,
-                                 progress)
-        peak = gemm_flops / times.pop('gemm')
-        for (mode, impl), seconds in times.items():
-            step_flops = flops * args.batch * (3 if mode == 'train' else 1)
-            results.append(dict(
-                arch=name, mode=mode, impl=impl, img_s=args.batch / seconds,
-                gflop_s=step_flops / seconds / 1e9, peak=peak,
-                memory=peak_memory(variants[(mode, impl)])))
+                if with_reference and theirs is not None:
+                    checks[batch, name] = [check_logits(theirs, m, images)
+                                           for m in (ours, fused)]
+                if deployed:
+                    deploy_checks[batch, name] = deployed.check(images)
+                    variants.update({('inference', impl): step for impl, step
+                                     in deployed.steps(images).items()})
+                worst = max([err for err, _ in checks.get((batch, name), [])]
+                            + [err for err, _ in deploy_checks.get(
+                                (batch, name), {}).values()])
+                if worst > 1e-4:
+                    sys.exit(f'{name}, batch {batch}: logits differ by '
+                             f'{worst:.1e} of their scale: '
+                             f'{checks.get((batch, name))} '
+                             f'{deploy_checks.get((batch, name))}')
+                times = time_interleaved(dict(variants, gemm=gemm),
+                                         args.reps, progress)
+                peak = gemm_flops / times.pop('gemm')
+                for (mode, impl), seconds in times.items():
+                    step_flops = flops * batch * (3 if mode == 'train' else 1)
+                    results.append(dict(
+                        arch=name, batch=batch, mode=mode, impl=impl,
+                        img_s=batch / seconds,
+                        gflop_s=step_flops / seconds / 1e9, peak=peak,
+                        memory=None if impl in DEPLOYED else
+                        peak_memory(variants[(mode, impl)])))
 
     knn = None
     if args.knn:
         knn = knn_comparison(ARCHS[args.knn_arch][2], args.knn_size,
                              args.reps, progress)
     print('\n')
-    report(args, load, results, checks, knn)
+    report(args, load, results, checks, deploy_checks, knn)
 
 
-def report(args, load, results, checks, knn):
+def report(args, load, results, checks, deploy_checks, knn):
     print(machine_summary(load))
-    if results:
-        report_models(args, results, checks)
+    for batch in args.batch:
+        if results:
+            report_models(args, batch,
+                          [r for r in results if r['batch'] == batch],
+                          checks, deploy_checks)
     if knn:
         report_knn(args, *knn)
 
 
-def report_models(args, results, checks):
+def report_models(args, batch, results, checks, deploy_checks):
     width, height = args.size
-    print(f'\nBatch {args.batch}, {width}x{height}, fp32.')
-    for name, ((ours_err, ours_ties),
-               (fused_err, fused_ties)) in checks.items():
-        print(f'{name}: logits against mmpretrain, max |diff| / max |logit| '
-              f'= {ours_err:.1e} (mmvig), {fused_err:.1e} (fused); '
-              f'{ours_ties} / {fused_ties} tied nodes followed '
-              f'mmpretrain\'s neighbours.')
+    print(f'\nBatch {batch}, {width}x{height}, fp32.')
+    for name in args.archs:
+        if (batch, name) in checks:
+            (ours_err, ours_ties), (fused_err, fused_ties) = checks[
+                batch, name]
+            print(f'{name}: logits against mmpretrain, max |diff| / max '
+                  f'|logit| = {ours_err:.1e} (mmvig), {fused_err:.1e} '
+                  f'(fused); {ours_ties} / {fused_ties} tied nodes followed '
+                  f'mmpretrain\'s neighbours.')
+        if (batch, name) in deploy_checks:
+            print(f'{name}: logits against eager mmvig, max |diff| / max '
+                  f'|logit| = ' + ', '.join(
+                      f'{err:.1e} ({impl}, {ties} tied nodes followed)'
+                      for impl, (err, ties) in
+                      deploy_checks[batch, name].items()) + '.')
     print()
     print('| arch | mode | implementation | img/s | GFLOP/s | of GEMM peak '
           '| peak MiB | speed-up |')
@@ -325,8 +421,17 @@ def report_models(args, results, checks):
         speedup = f'{r["img_s"] / base:.2f}x' if base else '-'
         print(f'| {r["arch"]} | {r["mode"]} | {r["impl"]} | '
               f'{r["img_s"]:.2f} | {r["gflop_s"]:.1f} | '
-              f'{r["gflop_s"] / r["peak"] * 1e9:.1%} | {mib(r["memory"])} | '
+              f'{r["gflop_s"] / r["peak"] * 1e9:.1%} | '
+              f'{"-" if r["memory"] is None else mib(r["memory"])} | '
               f'{speedup} |')
+    for name in args.archs:
+        inference = {r['impl']: r['img_s'] for r in results
+                     if r['arch'] == name and r['mode'] == 'inference'}
+        if 'mmvig fused' in inference and args.deploy:
+            fastest = max(inference, key=inference.get)
+            print(f'\n{name}: the fastest inference is {fastest}, '
+                  f'{inference[fastest] / inference["mmvig fused"]:.2f}x '
+                  f'eager fused.')
     peaks = sorted({r['peak'] / 1e9 for r in results})
     print(f'\nGEMM peak (2048^3 fp32 matmul, median per arch): '
           f'{", ".join(f"{p:.0f}" for p in peaks)} GFLOP/s. Training: '

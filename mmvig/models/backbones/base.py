@@ -14,7 +14,7 @@ from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
-from mmvig.ops import clamp_neighbours
+from mmvig.ops import capturing_graph, clamp_neighbours
 from mmvig.validation import (check_chunk_bytes, check_int, check_range)
 from ..layers import fuse_conv_norm_act
 
@@ -130,13 +130,18 @@ class VisionGNNBase(BaseModule):
                 f'{type(self).__name__} expects images (B, C, H, W), got a '
                 f'tensor of shape {tuple(x.shape)}')
         height, width = x.shape[-2:]
+        # A traced graph holds no checks (its sizes are tensors; the export
+        # tool checks its sizes itself), a compiled one no warning (the
+        # record of sizes seen would recompile it once per size).
+        if torch.jit.is_tracing():
+            return
         if min(height, width) < self.min_input_size:
             raise ValueError(
                 f'{type(self).__name__} needs inputs of at least '
                 f'{self.min_input_size}x{self.min_input_size} pixels (its '
                 f'output stride); got {height}x{width}. Resize or pad the '
                 f'image.')
-        if (height, width) not in self._sizes_seen:
+        if not capturing_graph() and (height, width) not in self._sizes_seen:
             self._sizes_seen.add((height, width))
             self._warn_if_graphs_shrink(height, width)
 
@@ -188,7 +193,9 @@ class VisionGNNBase(BaseModule):
         """
         x = self.stem(x.contiguous(memory_format=torch.channels_last))
         pos = self.pos_embed
-        if pos.shape[-2:] != x.shape[-2:]:
+        # A captured graph resizes for any grid (the identity at the stored
+        # size: bicubic weights 0, 1, 0, 0).
+        if capturing_graph() or pos.shape[-2:] != x.shape[-2:]:
             pos = F.interpolate(
                 pos, size=x.shape[-2:], mode='bicubic', align_corners=False)
         return (x + pos).contiguous(memory_format=torch.channels_last)

@@ -5,6 +5,7 @@ A ViG block is a Grapher (graph mixing between nodes) followed by an FFN
 Feature maps stay ``(B, C, H, W)`` throughout; the ``H x W`` grid is the node
 set, flattened row-major when the graph is built.
 """
+import functools
 import math
 
 import torch
@@ -12,8 +13,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn.bricks import DropPath
 
-from mmvig.ops import (DEFAULT_CHUNK_BYTES, ConvNorm, GraphConv, knn_graph,
-                       relative_pos_factors)
+from mmvig.ops import (DEFAULT_CHUNK_BYTES, ConvNorm, GraphConv,
+                       capturing_graph, knn_graph, relative_pos_factors)
 from mmvig.validation import (check_chunk_bytes, check_divisible, check_int,
                               check_range)
 
@@ -42,7 +43,7 @@ class Grapher(nn.Module):
                  epsilon=0.2, drop_path=0., knn_chunk_bytes=DEFAULT_CHUNK_BYTES,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
         super().__init__()
-        check_int('channels', channels, owner='Grapher')
+        self.channels = check_int('channels', channels, owner='Grapher')
         if relative_pos:
             check_divisible('channels', channels, 4,
                             'the sin-cos relative-position embedding',
@@ -67,15 +68,18 @@ class Grapher(nn.Module):
         self._pos_cache = (None, None)
 
     def _pos_factors(self, height, width, num_keys, like):
-        """Relative-position factors for this grid, kept for the last grid;
-        float32 at least, the precision distances are ranked in."""
+        """Relative-position factors for this grid, kept for the last grid
+        (formed in the graph when one is captured, for any grid); float32
+        at least, the precision distances are ranked in."""
         dtype = torch.promote_types(like.dtype, torch.float32)
+        factors = functools.partial(
+            relative_pos_factors, height, width, self.channels, num_keys,
+            dtype=dtype, device=like.device)
+        if capturing_graph():
+            return factors()
         key = (height, width, num_keys, like.device, dtype)
         if self._pos_cache[0] != key:
-            factors = relative_pos_factors(
-                height, width, like.shape[1], num_keys, dtype=dtype,
-                device=like.device)
-            self._pos_cache = (key, factors)
+            self._pos_cache = (key, factors())
         return self._pos_cache[1]
 
     def neighbours(self, x):

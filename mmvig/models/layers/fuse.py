@@ -5,7 +5,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import fuse_conv_bn
 
-from mmvig.ops import ConvNorm
+from mmvig.ops import ConvNorm, capturing_graph
 
 # The oneDNN conv with a fused activation (what torch.compile emits on CPU).
 _ONEDNN_CONV_ACT = torch.backends.mkldnn.is_available() and hasattr(
@@ -15,8 +15,9 @@ _ONEDNN_CONV_ACT = torch.backends.mkldnn.is_available() and hasattr(
 class ConvGELU(nn.Module):
     """``GELU(conv(x))`` as one oneDNN primitive on CPU, GELU as a post-op:
     the conv's output is written once instead of written, read and written
-    again. Where that primitive does not apply (another device or dtype, or
-    gradients wanted) it runs as the two ops it replaces."""
+    again. Where that primitive does not apply (another device or dtype,
+    gradients wanted, or a graph being exported or compiled) it runs as the
+    two ops it replaces."""
 
     def __init__(self, conv):
         super().__init__()
@@ -25,7 +26,8 @@ class ConvGELU(nn.Module):
     def forward(self, x):
         conv = self.conv
         if (_ONEDNN_CONV_ACT and x.device.type == 'cpu'
-                and x.dtype == torch.float32 and not torch.is_grad_enabled()):
+                and x.dtype == torch.float32 and not torch.is_grad_enabled()
+                and not capturing_graph()):
             return torch.ops.mkldnn._convolution_pointwise(
                 x, conv.weight, conv.bias, conv.padding, conv.stride,
                 conv.dilation, conv.groups, 'gelu', [], 'none')

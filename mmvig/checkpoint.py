@@ -484,9 +484,11 @@ def _mmengine_loader(filename, map_location=None, **kwargs):
     except CheckpointError:
         return checkpoint
     converted, layout, dropped = to_mmvig_layout(state_dict)
-    if layout in ('authors', 'mmpretrain', 'mobilevig', 'greedyvig'):
+    names = dict(authors='authors ViG', mmpretrain='mmpretrain ViG',
+                 mobilevig="authors' MobileViG", greedyvig="authors' GreedyViG")
+    if layout in names:
         print_log(
-            f'{filename}: converted {layout} keys to mmvig names'
+            f'{filename}: converted {names[layout]} keys to mmvig names'
             + (f', dropped {len(dropped)} fixed relative_pos buffers'
                if dropped else ''), logger='current')
         checkpoint = dict(state_dict=converted,

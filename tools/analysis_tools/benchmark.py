@@ -354,9 +354,10 @@ def main():
                     deploy_checks[batch, name] = deployed.check(images)
                     variants.update({('inference', impl): step for impl, step
                                      in deployed.steps(images).items()})
+                # Nothing to check for a family arch without --deploy.
                 worst = max([err for err, _ in checks.get((batch, name), [])]
                             + [err for err, _ in deploy_checks.get(
-                                (batch, name), {}).values()])
+                                (batch, name), {}).values()], default=0.)
                 if worst > 1e-4:
                     sys.exit(f'{name}, batch {batch}: logits differ by '
                              f'{worst:.1e} of their scale: '

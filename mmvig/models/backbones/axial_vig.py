@@ -99,14 +99,7 @@ class AxialViGBase(VisionGNNBase):
         self._freeze_stages()
 
     def _layer_groups(self):
-        groups = [['stem']]
-        for i, depth in enumerate(self.depths):
-            for j in range(depth):
-                names = [f'stages.{i}.blocks.{j}']
-                if i > 0 and j == 0:
-                    names.insert(0, f'stages.{i}.downsample')
-                groups.append(names)
-        return groups
+        return self._staged_layer_groups(['stem'])
 
     def _frozen_names(self):
         return ['stem'] + [f'stages.{i}' for i in range(self.frozen_stages)]
@@ -119,16 +112,8 @@ class AxialViGBase(VisionGNNBase):
         """``(B, C_in, H, W)`` -> tuple of ``(B, C_i, H / s_i, W / s_i)``
         (rounded up) with ``s_i = 4 * 2**i``, one per ``out_indices``."""
         self._check_input(x)
-        x = self.stem(x.contiguous(memory_format=torch.channels_last))
-        outs = []
-        for i, stage in enumerate(self.stages):
-            if i > 0:
-                x = stage.downsample(x)
-            for block in stage.blocks:
-                x = self._run(block, x)
-            if i in self.out_indices:
-                outs.append(self._output(x))
-        return tuple(outs)
+        return self._forward_stages(
+            self.stem(x.contiguous(memory_format=torch.channels_last)))
 
 
 _AXIAL_ARGS = """

@@ -206,6 +206,32 @@ class VisionGNNBase(BaseModule):
         consumers such as mmcv's CPU RoIAlign read raw memory as NCHW."""
         return x.contiguous()
 
+    def _staged_layer_groups(self, first):
+        """:meth:`_layer_groups` of a backbone of ``self.stages`` (each with
+        ``blocks``, and a ``downsample`` after the first): ``first``, then
+        one group per block, a downsample sharing its next block's."""
+        groups = [first]
+        for i, stage in enumerate(self.stages):
+            for j in range(len(stage.blocks)):
+                names = [f'stages.{i}.blocks.{j}']
+                if i > 0 and j == 0:
+                    names.insert(0, f'stages.{i}.downsample')
+                groups.append(names)
+        return groups
+
+    def _forward_stages(self, x):
+        """Run ``self.stages`` on the embedded ``x``; the outputs of the
+        stages in ``out_indices``."""
+        outs = []
+        for i, stage in enumerate(self.stages):
+            if i > 0:
+                x = stage.downsample(x)
+            for block in stage.blocks:
+                x = self._run(block, x)
+            if i in self.out_indices:
+                outs.append(self._output(x))
+        return tuple(outs)
+
     def _run(self, block, x):
         if self.with_cp and self.training and torch.is_grad_enabled():
             return checkpoint(block, x, use_reentrant=False)

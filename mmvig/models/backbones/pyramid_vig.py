@@ -133,14 +133,7 @@ class PyramidViG(VisionGNNBase):
         self._freeze_stages()
 
     def _layer_groups(self):
-        groups = [['stem', 'pos_embed']]
-        for i, depth in enumerate(self.depths):
-            for j in range(depth):
-                names = [f'stages.{i}.blocks.{j}']
-                if i > 0 and j == 0:
-                    names.insert(0, f'stages.{i}.downsample')
-                groups.append(names)
-        return groups
+        return self._staged_layer_groups(['stem', 'pos_embed'])
 
     def _frozen_names(self):
         return ['stem', 'pos_embed'] + [
@@ -155,13 +148,4 @@ class PyramidViG(VisionGNNBase):
         """``(B, C_in, H, W)`` -> tuple of ``(B, C_i, H / s_i, W / s_i)``
         with ``s_i = 4 * 2**i``, one per ``out_indices``."""
         self._check_input(x)
-        x = self._embed(x)
-        outs = []
-        for i, stage in enumerate(self.stages):
-            if i > 0:
-                x = stage.downsample(x)
-            for block in stage.blocks:
-                x = self._run(block, x)
-            if i in self.out_indices:
-                outs.append(self._output(x))
-        return tuple(outs)
+        return self._forward_stages(self._embed(x))

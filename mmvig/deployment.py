@@ -14,6 +14,7 @@ node where they differ is a tie by PyTorch's own distances (else the
 comparison fails), and then compares the outputs.
 """
 import contextlib
+import inspect
 import math
 import warnings
 from unittest import mock
@@ -24,6 +25,12 @@ import torch.nn.functional as F
 
 from mmvig.models.layers import blocks
 from mmvig.ops.knn_graph import knn_graph
+
+#: torch >= 2.5 chooses between two exporters (and later defaults to the
+#: dynamo one); older torch has only the TorchScript exporter, no argument.
+_TORCHSCRIPT_EXPORTER = (
+    dict(dynamo=False)
+    if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {})
 
 #: Axes of an exported input that vary in a dynamic graph.
 IMAGE_AXES = {0: 'batch', 2: 'height', 3: 'width'}
@@ -77,9 +84,9 @@ def export_onnx(model, path, images, output_names, dynamic=True, opset=17):
         warnings.filterwarnings('ignore', category=DeprecationWarning)
         warnings.filterwarnings('ignore', message='Constant folding')
         torch.onnx.export(
-            model, (images, ), path, dynamo=False, opset_version=opset,
+            model, (images, ), path, opset_version=opset,
             input_names=['images'], output_names=list(output_names),
-            dynamic_axes=dynamic_axes)
+            dynamic_axes=dynamic_axes, **_TORCHSCRIPT_EXPORTER)
 
 
 def _graph_outputs(proto):

@@ -9,6 +9,7 @@ import pytest
 import torch
 from mmpretrain.models.backbones import PyramidVig
 
+from mmvig import checkpoint as mmvig_checkpoint
 from mmvig.checkpoint import (CheckpointError, load_file,
                               load_pretrained_backbone, to_mmvig_layout)
 from mmvig.models import PyramidViG, ViG
@@ -90,7 +91,17 @@ def test_unused_head_keys_are_reported(tmp_path, reference_tiny):
     assert "unused: ['head.fc2.weight']" in report
 
 
-def test_truncated_and_foreign_files_are_refused(tmp_path):
+@pytest.fixture(params=['torch', 'mmvig'])
+def unpickler(request, monkeypatch):
+    """Both weights-only paths: torch's with extra safe globals (torch >=
+    2.6; older torch falls back to mmvig's in both runs) and mmvig's own
+    restricted unpickler (what torch < 2.6 gets)."""
+    if request.param == 'mmvig':
+        monkeypatch.setattr(mmvig_checkpoint, 'TORCH_HAS_SAFE_GLOBALS', False)
+    return request.param
+
+
+def test_truncated_and_foreign_files_are_refused(tmp_path, unpickler):
     torch.save({'w': torch.randn(100, 100)}, tmp_path / 'ok.pth')
     data = (tmp_path / 'ok.pth').read_bytes()
     (tmp_path / 'cut.pth').write_bytes(data[:len(data) // 2])
@@ -114,7 +125,8 @@ class _GetattrBeyondStatistics:
         return (getattr, (HistoryBuffer, '__init__'))
 
 
-def test_checkpoint_that_runs_code_is_refused(tmp_path, monkeypatch):
+def test_checkpoint_that_runs_code_is_refused(tmp_path, monkeypatch,
+                                              unpickler):
     monkeypatch.chdir(tmp_path)
     torch.save({'state_dict': {}, 'meta': _RunsCode()}, 'evil.pth')
     with pytest.raises(CheckpointError, match='could run code'):
@@ -131,7 +143,7 @@ def test_checkpoint_that_runs_code_is_refused(tmp_path, monkeypatch):
     assert not (tmp_path / 'PWNED').exists()
 
 
-def test_mmengine_style_metadata_loads(tmp_path):
+def test_mmengine_style_metadata_loads(tmp_path, unpickler):
     from mmengine.logging import HistoryBuffer
     buffer = HistoryBuffer()
     buffer.update(np.float64(0.5))
@@ -147,7 +159,6 @@ def test_mmengine_style_metadata_loads(tmp_path):
     assert loaded['meta']['seed'] == 7
     assert loaded['message_hub']['log_scalars']['train/loss'].mean() == 0.875
     assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
-
 
 
 def test_mmengine_checkpoint_loads_in_a_fresh_process(tmp_path):

@@ -520,6 +520,14 @@ def load_pretrained_backbone(backbone, filename, prefix=None, ema=False):
     elif prefix and not prefix.endswith('.'):
         prefix += '.'
     selected = sub_state_dict(state_dict, prefix)
+    if not set(selected) & set(backbone.state_dict()):
+        raise CheckpointError(
+            f'{filename} holds no weights of {type(backbone).__name__}: none '
+            f'of its {len(selected)} tensors under the prefix {prefix!r} '
+            f'(e.g. {sorted(selected)[:3]}) is one of its parameters. It is '
+            f'a checkpoint of another architecture, like the ResNet that a '
+            f"base config's pretrained= or init_cfg names: give the backbone "
+            f'a ViG checkpoint, or init_cfg=None.')
     unused = sorted(k for k in state_dict if not k.startswith(prefix))
     load_state_dict_strict(backbone, selected, source=filename)
     notes = [f'loaded {len(selected)} tensors from {filename} '

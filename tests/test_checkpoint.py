@@ -82,6 +82,20 @@ def test_wrong_arch_names_mismatched_shapes(tmp_path, reference_tiny):
                                  str(tmp_path / 'pvig_ti.pth'))
 
 
+def test_another_architecture_is_refused_by_name(tmp_path):
+    """A ResNet checkpoint left in ``pretrained=`` / ``init_cfg`` by a base
+    config (mmseg's ``open-mmlab://resnet50_v1c``)."""
+    import torchvision
+    torch.save(torchvision.models.resnet18().state_dict(),
+               tmp_path / 'resnet18.pth')
+    with pytest.raises(CheckpointError,
+                       match=r"holds no weights of PyramidViG: none of its "
+                       r"\d+ tensors under the prefix '' \(e\.g\. "
+                       r"\['bn1\.bias'.*another architecture, like the ResNet"):
+        load_pretrained_backbone(PyramidViG('tiny'),
+                                 str(tmp_path / 'resnet18.pth'))
+
+
 def test_unused_head_keys_are_reported(tmp_path, reference_tiny):
     sd = {f'backbone.{k}': v for k, v in _expected(reference_tiny).items()}
     sd['head.fc2.weight'] = torch.zeros(10, 1024)

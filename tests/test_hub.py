@@ -5,6 +5,7 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 import mmvig  # noqa: F401  (registers the models)
 from mmvig.hub import CLASSIFICATION, find_model, metafiles, tasks
@@ -97,11 +98,13 @@ def test_get_model_by_name_with_pretrained_true_or_a_path(tmp_path,
 def test_image_classification_inferencer_by_name(tmp_path):
     from mmpretrain import ImageClassificationInferencer
     served, _ = _served_model(tmp_path)
-    inferencer = ImageClassificationInferencer(
-        'pvig-ti_3rdparty_in1k', pretrained=str(served / 'pvig-ti.pth'),
-        head=dict(num_classes=10), device='cpu')
-    image = np.random.default_rng(0).integers(0, 255, (64, 80, 3), np.uint8)
-    result, = inferencer(image)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):  # not leaked
+        inferencer = ImageClassificationInferencer(
+            'pvig-ti_3rdparty_in1k', pretrained=str(served / 'pvig-ti.pth'),
+            head=dict(num_classes=10), device='cpu')
+        image = np.random.default_rng(0).integers(0, 255, (64, 80, 3),
+                                                  np.uint8)
+        result, = inferencer(image)
     assert result['pred_scores'].shape == (10, )
     assert np.isclose(result['pred_scores'].sum(), 1, atol=1e-5)
 
@@ -126,9 +129,10 @@ def test_task_inferencers_take_mmvig_names(inferencer, name, library):
     cls = getattr(inferencers, inferencer)
     base = getattr(importlib.import_module(f'{library}.apis'), inferencer)
     assert issubclass(cls, base)
-    # The library's own inferencer looks only in its own metafiles.
-    with pytest.raises(ValueError, match='Cannot find model'):
-        base(name, device='cpu')
-    with pytest.warns(UserWarning, match='random'):
-        model = cls(name, device='cpu').model
+    with DefaultScope.overwrite_default_scope(library):  # not leaked
+        # The library's own inferencer looks only in its own metafiles.
+        with pytest.raises(ValueError, match='Cannot find model'):
+            base(name, device='cpu')
+        with pytest.warns(UserWarning, match='random'):
+            model = cls(name, device='cpu').model
     assert type(model.backbone).__name__ == 'PyramidViG'

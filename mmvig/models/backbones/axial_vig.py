@@ -37,7 +37,7 @@ class AxialViGBase(VisionGNNBase):
                  out_indices=-1, drop_path_rate=0.,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU'),
                  frozen_stages=0, norm_eval=False, with_cp=False,
-                 init_cfg=None):
+                 init_cfg=None, pretrained=None):
         settings = resolve_arch(type(self), arch)
         depths, graph_depths, channels = (settings['depths'],
                                           settings['graph_depths'],
@@ -66,7 +66,7 @@ class AxialViGBase(VisionGNNBase):
         self.channels, self.graph_strides = list(channels), list(graph_strides)
         self.num_outputs = len(depths)
         super().__init__(out_indices, frozen_stages, norm_eval, with_cp,
-                         init_cfg)
+                         init_cfg, pretrained)
 
         c0 = channels[0]
         self.stem = nn.Sequential(
@@ -128,7 +128,7 @@ _AXIAL_ARGS = """
         norm_cfg (dict): every norm layer. Defaults to ``dict(type='BN')``.
         act_cfg (dict): every activation. Defaults to
             ``dict(type='GELU')``.
-        frozen_stages, norm_eval, with_cp, init_cfg: see
+        frozen_stages, norm_eval, with_cp, init_cfg, pretrained: see
             :class:`VisionGNNBase`. ``init_cfg=dict(type='Pretrained',
             checkpoint=..., ema=True)`` loads the EMA weights of the
             authors' training checkpoints.

@@ -46,7 +46,7 @@ class ViG(VisionGNNBase):
         norm_cfg (dict): every norm layer. Defaults to ``dict(type='BN')``.
         act_cfg (dict): every activation. Defaults to
             ``dict(type='GELU')``.
-        frozen_stages, norm_eval, with_cp, init_cfg: see
+        frozen_stages, norm_eval, with_cp, init_cfg, pretrained: see
             :class:`VisionGNNBase` (a "stage" is a block here).
     """
 
@@ -63,7 +63,7 @@ class ViG(VisionGNNBase):
                  drop_path_rate=0., knn_chunk_bytes=DEFAULT_CHUNK_BYTES,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU'),
                  frozen_stages=0, norm_eval=False, with_cp=False,
-                 init_cfg=None):
+                 init_cfg=None, pretrained=None):
         settings = resolve_arch(type(self), arch)
         owner = type(self).__name__
         self.depth = check_int('arch depth', settings['depth'], owner=owner)
@@ -72,7 +72,7 @@ class ViG(VisionGNNBase):
                              owner=owner)
         self.num_outputs = self.depth
         super().__init__(out_indices, frozen_stages, norm_eval, with_cp,
-                         init_cfg)
+                         init_cfg, pretrained)
         self._check_args(in_channels, k, epsilon, drop_path_rate, train_size,
                          knn_chunk_bytes)
         self.channels = channels

@@ -302,8 +302,9 @@ def _safe_globals():
     import numpy as np
     from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer
-    multiarray = np._core.multiarray if hasattr(np, '_core') else \
-        np.core.multiarray
+    # numpy 1.26 has a numpy._core stub without multiarray
+    multiarray = np._core.multiarray if int(np.__version__.split('.')[0]) >= 2 \
+        else np.core.multiarray
     dtype_classes = [type(np.dtype(c)) for c in '?bBhHiIlLqQefdgFDGSUVOMm']
     return [
         multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,

@@ -30,6 +30,7 @@ checkpoint loading through :func:`load_file`, so runners, ``load_from``,
 ``--resume`` and ``init_cfg=dict(type='Pretrained')`` all load safely and
 accept the other layouts transparently.
 """
+import _compat_pickle
 import os
 import os.path as osp
 import pickle
@@ -301,14 +302,78 @@ def _safe_globals():
     import numpy as np
     from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer
-    multiarray = np._core.multiarray if hasattr(np, '_core') else \
-        np.core.multiarray
+    # numpy 1.26 has a numpy._core stub without multiarray
+    multiarray = np._core.multiarray if int(np.__version__.split('.')[0]) >= 2 \
+        else np.core.multiarray
     dtype_classes = [type(np.dtype(c)) for c in '?bBhHiIlLqQefdgFDGSUVOMm']
     return [
         multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,
         HistoryBuffer, ConfigDict, argparse.Namespace, *dtype_classes,
         (_history_buffer_getattr, 'builtins.getattr')
     ]
+
+
+#: torch.load(weights_only=True) takes extra globals, (object, name) pairs
+#: included, from torch 2.6 on (``torch.serialization.safe_globals``).
+TORCH_HAS_SAFE_GLOBALS = tuple(
+    int(part) for part in torch.__version__.split('+')[0].split('.')[:2]
+) >= (2, 6)
+
+#: What torch's own weights-only unpickler allows for tensors and modules'
+#: state (the dtypes and storages are checked by kind below).
+_TORCH_DATA = {
+    'torch._utils._rebuild_tensor', 'torch._utils._rebuild_tensor_v2',
+    'torch._utils._rebuild_parameter',
+    'torch._utils._rebuild_parameter_with_state',
+    'torch._utils._rebuild_qtensor', 'torch._utils._rebuild_sparse_tensor',
+    'torch.Size', 'torch.device', 'collections.OrderedDict', '_codecs.encode'
+}
+
+
+class _WeightsOnlyUnpickler(pickle.Unpickler):
+    """Weights-only unpickling for torch < 2.6: resolves only torch's tensor
+    data (:data:`_TORCH_DATA`, dtypes, storages) and :func:`_safe_globals`,
+    importing nothing outside torch, numpy, mmengine and the standard
+    library's ``collections`` / ``argparse`` / ``_codecs``."""
+
+    def find_class(self, module, name):
+        # torch.save writes protocol 2: Python 2 names (__builtin__.getattr)
+        module, name = _compat_pickle.NAME_MAPPING.get(
+            (module, name), (_compat_pickle.IMPORT_MAPPING.get(module, module),
+                             name))
+        allowed = _safe_globals()
+        renamed = {alias: obj for obj, alias in
+                   (a for a in allowed if isinstance(a, tuple))}
+        full = f'{module}.{name}'
+        if full in renamed:
+            return renamed[full]
+        if module.split('.')[0] in ('torch', 'numpy', 'mmengine',
+                                    'collections', 'argparse', '_codecs'):
+            obj = super().find_class(module, name)
+            if (full in _TORCH_DATA or isinstance(obj, torch.dtype)
+                    or name.endswith('Storage')
+                    or any(obj is a for a in allowed)):
+                return obj
+        raise pickle.UnpicklingError(f'Unsupported global: GLOBAL {full}')
+
+
+class _WeightsOnlyPickle:
+    """The ``pickle_module`` torch.load takes, with the unpickler above."""
+    Unpickler = _WeightsOnlyUnpickler
+    __name__ = 'mmvig_weights_only_pickle'
+
+    @staticmethod
+    def load(file, **kwargs):
+        return _WeightsOnlyUnpickler(file, **kwargs).load()
+
+
+def _torch_load_weights_only(filename, map_location):
+    if TORCH_HAS_SAFE_GLOBALS:
+        with torch.serialization.safe_globals(_safe_globals()):
+            return torch.load(filename, map_location=map_location,
+                              weights_only=True)
+    return torch.load(filename, map_location=map_location,
+                      weights_only=False, pickle_module=_WeightsOnlyPickle)
 
 
 class CheckpointError(RuntimeError):
@@ -347,9 +412,7 @@ def load_file(filename, map_location='cpu'):
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} does not exist')
     try:
-        with torch.serialization.safe_globals(_safe_globals()):
-            return torch.load(filename, map_location=map_location,
-                              weights_only=True)
+        return _torch_load_weights_only(filename, map_location)
     except pickle.UnpicklingError as err:
         found = re.search(r'((?:unsupported global|refused getattr).*)',
                           str(err), re.IGNORECASE)
@@ -458,6 +521,14 @@ def load_pretrained_backbone(backbone, filename, prefix=None, ema=False):
     elif prefix and not prefix.endswith('.'):
         prefix += '.'
     selected = sub_state_dict(state_dict, prefix)
+    if not set(selected) & set(backbone.state_dict()):
+        raise CheckpointError(
+            f'{filename} holds no weights of {type(backbone).__name__}: none '
+            f'of its {len(selected)} tensors under the prefix {prefix!r} '
+            f'(e.g. {sorted(selected)[:3]}) is one of its parameters. It is '
+            f'a checkpoint of another architecture, like the ResNet that a '
+            f"base config's pretrained= or init_cfg names: give the backbone "
+            f'a ViG checkpoint, or init_cfg=None.')
     unused = sorted(k for k in state_dict if not k.startswith(prefix))
     load_state_dict_strict(backbone, selected, source=filename)
     notes = [f'loaded {len(selected)} tensors from {filename} '

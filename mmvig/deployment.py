@@ -12,12 +12,19 @@ different neighbours. :func:`compare_outputs` therefore lets eager PyTorch
 follow the other runtime's graphs (:mod:`mmvig.ties`), checking that every
 node where they differ is a tie, and then compares the outputs.
 """
+import inspect
 import warnings
 
 import torch
 import torch.nn as nn
 
 from mmvig.ties import GraphMismatchError, follow_graphs, relative_errors
+
+#: torch >= 2.5 chooses between two exporters (and later defaults to the
+#: dynamo one); older torch has only the TorchScript exporter, no argument.
+_TORCHSCRIPT_EXPORTER = (
+    dict(dynamo=False)
+    if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {})
 
 #: Axes of an exported input that vary in a dynamic graph.
 IMAGE_AXES = {0: 'batch', 2: 'height', 3: 'width'}
@@ -71,9 +78,9 @@ def export_onnx(model, path, images, output_names, dynamic=True, opset=17):
         warnings.filterwarnings('ignore', category=DeprecationWarning)
         warnings.filterwarnings('ignore', message='Constant folding')
         torch.onnx.export(
-            model, (images, ), path, dynamo=False, opset_version=opset,
+            model, (images, ), path, opset_version=opset,
             input_names=['images'], output_names=list(output_names),
-            dynamic_axes=dynamic_axes)
+            dynamic_axes=dynamic_axes, **_TORCHSCRIPT_EXPORTER)
 
 
 def _graph_outputs(proto):

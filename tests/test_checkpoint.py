@@ -9,6 +9,7 @@ import pytest
 import torch
 from mmpretrain.models.backbones import PyramidVig
 
+from mmvig import checkpoint as mmvig_checkpoint
 from mmvig.checkpoint import (CheckpointError, load_file,
                               load_pretrained_backbone, to_mmvig_layout)
 from mmvig.analysis import randomize_norms
@@ -81,6 +82,20 @@ def test_wrong_arch_names_mismatched_shapes(tmp_path, reference_tiny):
                                  str(tmp_path / 'pvig_ti.pth'))
 
 
+def test_another_architecture_is_refused_by_name(tmp_path):
+    """A ResNet checkpoint left in ``pretrained=`` / ``init_cfg`` by a base
+    config (mmseg's ``open-mmlab://resnet50_v1c``)."""
+    import torchvision
+    torch.save(torchvision.models.resnet18().state_dict(),
+               tmp_path / 'resnet18.pth')
+    with pytest.raises(CheckpointError,
+                       match=r"holds no weights of PyramidViG: none of its "
+                       r"\d+ tensors under the prefix '' \(e\.g\. "
+                       r"\['bn1\.bias'.*another architecture, like the ResNet"):
+        load_pretrained_backbone(PyramidViG('tiny'),
+                                 str(tmp_path / 'resnet18.pth'))
+
+
 def test_unused_head_keys_are_reported(tmp_path, reference_tiny):
     sd = {f'backbone.{k}': v for k, v in _expected(reference_tiny).items()}
     sd['head.fc2.weight'] = torch.zeros(10, 1024)
@@ -90,7 +105,17 @@ def test_unused_head_keys_are_reported(tmp_path, reference_tiny):
     assert "unused: ['head.fc2.weight']" in report
 
 
-def test_truncated_and_foreign_files_are_refused(tmp_path):
+@pytest.fixture(params=['torch', 'mmvig'])
+def unpickler(request, monkeypatch):
+    """Both weights-only paths: torch's with extra safe globals (torch >=
+    2.6; older torch falls back to mmvig's in both runs) and mmvig's own
+    restricted unpickler (what torch < 2.6 gets)."""
+    if request.param == 'mmvig':
+        monkeypatch.setattr(mmvig_checkpoint, 'TORCH_HAS_SAFE_GLOBALS', False)
+    return request.param
+
+
+def test_truncated_and_foreign_files_are_refused(tmp_path, unpickler):
     torch.save({'w': torch.randn(100, 100)}, tmp_path / 'ok.pth')
     data = (tmp_path / 'ok.pth').read_bytes()
     (tmp_path / 'cut.pth').write_bytes(data[:len(data) // 2])
@@ -114,7 +139,8 @@ class _GetattrBeyondStatistics:
         return (getattr, (HistoryBuffer, '__init__'))
 
 
-def test_checkpoint_that_runs_code_is_refused(tmp_path, monkeypatch):
+def test_checkpoint_that_runs_code_is_refused(tmp_path, monkeypatch,
+                                              unpickler):
     monkeypatch.chdir(tmp_path)
     torch.save({'state_dict': {}, 'meta': _RunsCode()}, 'evil.pth')
     with pytest.raises(CheckpointError, match='could run code'):
@@ -131,7 +157,7 @@ def test_checkpoint_that_runs_code_is_refused(tmp_path, monkeypatch):
     assert not (tmp_path / 'PWNED').exists()
 
 
-def test_mmengine_style_metadata_loads(tmp_path):
+def test_mmengine_style_metadata_loads(tmp_path, unpickler):
     from mmengine.logging import HistoryBuffer
     buffer = HistoryBuffer()
     buffer.update(np.float64(0.5))
@@ -147,7 +173,6 @@ def test_mmengine_style_metadata_loads(tmp_path):
     assert loaded['meta']['seed'] == 7
     assert loaded['message_hub']['log_scalars']['train/loss'].mean() == 0.875
     assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
-
 
 
 def test_mmengine_checkpoint_loads_in_a_fresh_process(tmp_path):

@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Create (or verify) mmvig's environment in .venv/ at the repository root.
 #
-# Idempotent: when .venv/ holds what requirements/*.txt and this script ask for,
-# it only re-checks the imports (a few seconds). mmcv 2.1.0 is built from source
-# with its C++ ops (~12 min on 2 cores) once per (mmcv, torch, Python) and the
-# built wheel is cached outside the checkout in $MMVIG_CACHE (default
-# ~/.cache/mmvig), because pip's own cache does not key on the torch version.
+# The exact versions come from requirements/lock.txt, used as pip constraints for
+# every install (setup.py itself declares ranges). Idempotent: when .venv/ holds
+# what requirements/*.txt and this script ask for, it only re-checks the imports
+# (a few seconds). mmcv is built from source with its C++ ops (~12 min on 2 cores)
+# once per (mmcv, torch, Python) by tools/build_mmcv.sh, which caches the wheel.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 PYTHON=${PYTHON:-python3.11}
-CACHE=${MMVIG_CACHE:-$HOME/.cache/mmvig}
-TORCH_VERSION=2.13.0
-MMCV_VERSION=2.1.0
+LOCK="$ROOT/requirements/lock.txt"
+TORCH_VERSION=$(sed -n 's/^torch===//p' "$LOCK")
+MMCV_VERSION=$(sed -n 's/^mmcv==//p' "$LOCK")
 STAMP="$VENV/.mmvig-setup"
 
 log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -22,7 +22,7 @@ die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # Everything that decides the environment's content goes into its fingerprint.
 fingerprint() {
-    cat "$ROOT"/requirements/*.txt "$ROOT/setup.py" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1
+    cat "$ROOT"/requirements/*.txt "$ROOT/setup.py" "${BASH_SOURCE[0]}" "$ROOT/tools/build_mmcv.sh" | sha256sum | cut -d' ' -f1
 }
 
 verify() {
@@ -63,44 +63,24 @@ command -v "$PYTHON" >/dev/null || die "$PYTHON not found: mmvig's pinned stack 
 [ -x "$PY" ] || { log "creating $VENV"; "$PYTHON" -m venv "$VENV"; }
 rm -f "$STAMP"
 
-# Every install below is constrained to the exact torch/torchvision builds.
-CONSTRAINTS="$VENV/constraints.txt"
-grep -E '^(torch|torchvision)===' "$ROOT/requirements/runtime.txt" > "$CONSTRAINTS"
-pip_install() { "$PY" -m pip install --quiet --progress-bar off -c "$CONSTRAINTS" "$@"; }
+# Every install below is constrained to the exact versions of the lock file.
+pip_install() { "$PY" -m pip install --quiet --progress-bar off -c "$LOCK" "$@"; }
 
 log "installing torch $TORCH_VERSION and torchvision from the registry"
-pip_install -r "$ROOT/requirements/runtime.txt"
+pip_install torch torchvision numpy
 check_torch "torch install"
 
 log "installing build tools and mmengine"
-pip_install -r "$ROOT/requirements/build.txt" mmengine==0.10.7
+pip_install -r "$ROOT/requirements/build.txt" mmengine
 check_torch "mmengine install"
 
-if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null; then
-    PYV=$("$PY" -c 'import sys; print(f"cp{sys.version_info.major}{sys.version_info.minor}")')
-    WHEELS="$CACHE/mmcv-$MMCV_VERSION-torch$TORCH_BUILD-$PYV"
-    if ! ls "$WHEELS"/mmcv-*.whl >/dev/null 2>&1; then
-        log "building mmcv $MMCV_VERSION with ops against torch $TORCH_VERSION (~12 min on 2 cores) into $WHEELS"
-        mkdir -p "$WHEELS.tmp"
-        MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} "$PY" -m pip wheel --no-deps \
-            --no-build-isolation --no-cache-dir -w "$WHEELS.tmp" "mmcv==$MMCV_VERSION"
-        mv "$WHEELS.tmp" "$WHEELS"   # only a finished build lands in the cache
-    else
-        log "using cached mmcv wheel from $WHEELS"
-    fi
-    pip_install --no-deps "$WHEELS"/mmcv-*.whl
-fi
+"$ROOT/tools/build_mmcv.sh" "$PY" "$MMCV_VERSION" -c "$LOCK"
 check_torch "mmcv install"
 
-log "installing mmpretrain, mmdet, mmseg, ONNX and the test requirements"
+log "installing mmvig (editable) with mmpretrain, mmdet, mmseg, ONNX and the test requirements"
 NUMPY=$("$PY" -c 'import numpy; print(numpy.__version__)')
 # onnx and onnxruntime would happily move numpy: keep the one torch came with.
-pip_install -r "$ROOT/requirements/mminstall.txt" -r "$ROOT/requirements/deploy.txt" \
-    -r "$ROOT/requirements/tests.txt" "numpy==$NUMPY"
-check_torch "mmpretrain/mmdet/mmseg/onnx install"
-
-log "installing mmvig (editable)"
-pip_install --no-deps --no-build-isolation -e "$ROOT"
+pip_install --no-build-isolation -e "$ROOT[mim,det,seg,deploy,tests]" "numpy==$NUMPY"
 check_torch "mmvig install"
 
 verify

@@ -1,27 +1,6 @@
-# Runtime shared by mmvig's classification configs (mmpretrain scope).
+# mmpretrain's runtime for mmvig's classification configs, keeping the last
+# three checkpoints.
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+
 custom_imports = dict(imports=['mmvig'], allow_failed_imports=False)
-default_scope = 'mmpretrain'
-
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=100),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='VisualizationHook', enable=False),
-)
-
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # mmvig's tools switch to gloo when there is no CUDA device.
-    dist_cfg=dict(backend='nccl'),
-)
-
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
-
-log_level = 'INFO'
-load_from = None
-resume = False
-randomness = dict(seed=None, deterministic=False)
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))

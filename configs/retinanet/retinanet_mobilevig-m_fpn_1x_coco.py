@@ -1,7 +1,7 @@
 _base_ = [
     '../_base_/models/retinanet_pvig-s_fpn.py',
-    '../_base_/datasets/coco_detection.py',
-    '../_base_/schedules/schedule_1x.py', '../_base_/default_runtime_det.py'
+    'mmdet::_base_/datasets/coco_detection.py',
+    '../_base_/schedules/schedule_1x.py', 'mmdet::_base_/default_runtime.py'
 ]
 # The authors' ImageNet-1k training checkpoint (80.6 top-1, from
 # https://huggingface.co/SLDGroup/MobileViG), downloaded to checkpoints/;

@@ -1,7 +1,7 @@
 _base_ = [
     '../_base_/models/retinanet_pvig-s_fpn.py',
-    '../_base_/datasets/coco_detection.py',
-    '../_base_/schedules/schedule_1x.py', '../_base_/default_runtime_det.py'
+    'mmdet::_base_/datasets/coco_detection.py',
+    '../_base_/schedules/schedule_1x.py', 'mmdet::_base_/default_runtime.py'
 ]
 # The authors' ImageNet-1k weights (82.1 top-1); mmpretrain's converted file
 # or a local path works as well.

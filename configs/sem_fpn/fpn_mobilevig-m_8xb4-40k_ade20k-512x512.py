@@ -4,9 +4,9 @@
 # the ImageNet checkpoint; BN trained with SyncBN (their backbone's
 # BN-freezing train() misses the SyncBatchNorm layers it converted to).
 _base_ = [
-    '../_base_/models/fpn_pvig-s.py', '../_base_/datasets/ade20k.py',
+    '../_base_/models/fpn_pvig-s.py', 'mmseg::_base_/datasets/ade20k.py',
     '../_base_/schedules/schedule_40k_adamw.py',
-    '../_base_/default_runtime_seg.py'
+    'mmseg::_base_/default_runtime.py'
 ]
 crop_size = (512, 512)
 # The authors' ImageNet-1k training checkpoint (80.6 top-1, from

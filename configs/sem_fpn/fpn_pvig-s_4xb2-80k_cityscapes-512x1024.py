@@ -3,9 +3,9 @@
 # lr 2e-4, poly) over 80k iterations; the 2048x1024 test images are
 # predicted in overlapping 512x1024 windows.
 _base_ = [
-    '../_base_/models/fpn_pvig-s.py', '../_base_/datasets/cityscapes.py',
+    '../_base_/models/fpn_pvig-s.py', 'mmseg::_base_/datasets/cityscapes.py',
     '../_base_/schedules/schedule_40k_adamw.py',
-    '../_base_/default_runtime_seg.py'
+    'mmseg::_base_/default_runtime.py'
 ]
 crop_size = (512, 1024)
 pretrained = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/pyramid-vig/pvig_s_82.1.pth.tar'  # noqa

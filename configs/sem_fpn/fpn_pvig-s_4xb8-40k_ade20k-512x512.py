@@ -2,9 +2,9 @@
 # protocol of PVT and PoolFormer (512x512 crops, 4 GPUs x 8 images, AdamW
 # lr 2e-4, poly, 40k iterations).
 _base_ = [
-    '../_base_/models/fpn_pvig-s.py', '../_base_/datasets/ade20k.py',
+    '../_base_/models/fpn_pvig-s.py', 'mmseg::_base_/datasets/ade20k.py',
     '../_base_/schedules/schedule_40k_adamw.py',
-    '../_base_/default_runtime_seg.py'
+    'mmseg::_base_/default_runtime.py'
 ]
 crop_size = (512, 512)
 # The authors' ImageNet-1k weights (82.1 top-1); mmpretrain's converted file

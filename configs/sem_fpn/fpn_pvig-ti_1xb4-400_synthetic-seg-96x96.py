@@ -6,7 +6,7 @@
 _base_ = [
     '../_base_/models/fpn_pvig-s.py', '../_base_/datasets/synthetic_seg.py',
     '../_base_/schedules/schedule_40k_adamw.py',
-    '../_base_/default_runtime_seg.py'
+    'mmseg::_base_/default_runtime.py'
 ]
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(

@@ -2,9 +2,9 @@
 # of Swin Transformer (512x512 crops, 8 GPUs x 2 images, AdamW lr 6e-5,
 # 1500 warm-up iterations, poly, 160k iterations).
 _base_ = [
-    '../_base_/models/upernet_pvig-s.py', '../_base_/datasets/ade20k.py',
+    '../_base_/models/upernet_pvig-s.py', 'mmseg::_base_/datasets/ade20k.py',
     '../_base_/schedules/schedule_160k_adamw.py',
-    '../_base_/default_runtime_seg.py'
+    'mmseg::_base_/default_runtime.py'
 ]
 crop_size = (512, 512)
 # The authors' ImageNet-1k weights (82.1 top-1).

@@ -28,6 +28,9 @@ import torch.nn.functional as F
 from mmvig.validation import check_chunk_bytes, check_int, check_range
 
 DEFAULT_CHUNK_BYTES = 64 * 2**20
+# torch.compiler.is_compiling from torch 2.3 on, torch._dynamo's before.
+_is_compiling = getattr(torch.compiler, 'is_compiling', None) or \
+    torch._dynamo.is_compiling
 
 
 def capturing_graph():
@@ -35,7 +38,7 @@ def capturing_graph():
     model as a graph. The ops then avoid what a graph cannot hold (Python
     arithmetic on shapes, chunk loops, ``out=`` writes), so that one graph
     serves every input size."""
-    return torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling()
+    return torch.onnx.is_in_onnx_export() or _is_compiling()
 
 
 def sincos_pos_embed_2d(height, width, channels, dtype=torch.float32,

@@ -1,80 +1,10 @@
-# ImageNet-1k as ViG was trained (paper Table 3, DeiT-style): RandAugment
-# (rand-m9-mstd0.5-inc1), random erasing 0.25, repeated augmentation;
-# mean = std = 127.5; test: bicubic resize of the short side to 248, centre
-# crop 224.
-dataset_type = 'ImageNet'
-data_preprocessor = dict(
-    num_classes=1000,
-    mean=[127.5, 127.5, 127.5],
-    std=[127.5, 127.5, 127.5],
-    to_rgb=True,
-)
-
-bgr_mean = data_preprocessor['mean'][::-1]
-bgr_std = data_preprocessor['std'][::-1]
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(
-        type='RandomResizedCrop',
-        scale=224,
-        backend='pillow',
-        interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(
-        type='RandAugment',
-        policies='timm_increasing',
-        num_policies=2,
-        total_level=10,
-        magnitude_level=9,
-        magnitude_std=0.5,
-        hparams=dict(
-            pad_val=[round(x) for x in bgr_mean], interpolation='bicubic')),
-    dict(
-        type='RandomErasing',
-        erase_prob=0.25,
-        mode='rand',
-        min_area_ratio=0.02,
-        max_area_ratio=1 / 3,
-        fill_color=bgr_mean,
-        fill_std=bgr_std),
-    dict(type='PackInputs'),
-]
-
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(
-        type='ResizeEdge',
-        scale=248,
-        edge='short',
-        backend='pillow',
-        interpolation='bicubic'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
-]
+# mmpretrain's ImageNet-1k settings for ViG (paper Table 3, DeiT-style:
+# RandAugment rand-m9-mstd0.5-inc1, random erasing 0.25; mean = std = 127.5;
+# test: bicubic resize of the short side to 248, centre crop 224), with the
+# paper's repeated augmentation and 8 loader workers.
+_base_ = 'mmpretrain::_base_/datasets/imagenet_bs128_vig_224.py'
 
 train_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root='data/imagenet',
-        split='train',
-        pipeline=train_pipeline),
-    sampler=dict(type='RepeatAugSampler', num_repeats=3, shuffle=True),
-)
-
-val_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root='data/imagenet',
-        split='val',
-        pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-)
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
-
-test_dataloader = val_dataloader
-test_evaluator = val_evaluator
+    num_workers=8, sampler=dict(type='RepeatAugSampler', num_repeats=3))
+val_dataloader = dict(num_workers=8)
+test_dataloader = dict(num_workers=8)

@@ -1,10 +1,8 @@
-# The 1x detection schedule (12 epochs, lr x0.1 after epochs 8 and 11) with
-# the optimiser mmdet uses for transformer-like backbones (Swin):
-# AdamW, lr 1e-4 for 16 images per iteration, weight decay 0.05 except on
-# norm layers and the position embedding.
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+# mmdet's 1x schedule (12 epochs, lr x0.1 after epochs 8 and 11) with the
+# optimiser mmdet uses for transformer-like backbones (Swin): AdamW, lr 1e-4
+# for 16 images per iteration, weight decay 0.05 except on norm layers and the
+# position embedding, and 1000 warm-up iterations.
+_base_ = 'mmdet::_base_/schedules/schedule_1x.py'
 
 param_scheduler = [
     dict(
@@ -18,13 +16,9 @@ param_scheduler = [
         milestones=[8, 11],
         gamma=0.1)
 ]
-
 optim_wrapper = dict(
-    type='OptimWrapper',
     optimizer=dict(
+        _delete_=True,
         type='AdamW', lr=0.0001, betas=(0.9, 0.999), weight_decay=0.05),
     paramwise_cfg=dict(
         norm_decay_mult=0., custom_keys={'pos_embed': dict(decay_mult=0.)}))
-
-# 8 GPUs x 2 images; `--auto-scale-lr` rescales lr for other batch sizes.
-auto_scale_lr = dict(enable=False, base_batch_size=16)

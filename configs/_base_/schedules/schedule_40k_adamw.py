@@ -1,9 +1,10 @@
-# The Semantic FPN protocol of PVT and PoolFormer: AdamW, lr 2e-4, weight
-# decay 1e-4, poly decay (power 0.9) over 40k iterations of 32 images.
+# mmseg's 40k schedule with the Semantic FPN protocol of PVT and PoolFormer:
+# AdamW, lr 2e-4, weight decay 1e-4, poly decay (power 0.9) to 0 over 40k
+# iterations of 32 images.
+_base_ = 'mmseg::_base_/schedules/schedule_40k.py'
+
 optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-4, weight_decay=1e-4),
-    clip_grad=None)
+    optimizer=dict(_delete_=True, type='AdamW', lr=2e-4, weight_decay=1e-4))
 param_scheduler = [
     dict(
         type='PolyLR',
@@ -13,16 +14,5 @@ param_scheduler = [
         end=40000,
         by_epoch=False)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=40000, val_interval=4000)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4000),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
-
 # 4 GPUs x 8 images; `--auto-scale-lr` rescales lr for other batch sizes.
 auto_scale_lr = dict(enable=False, base_batch_size=32)

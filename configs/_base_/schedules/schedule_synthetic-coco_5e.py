@@ -2,7 +2,7 @@
 # (tests/test_detection/test_synthetic_training.py): 5 epochs of 50
 # iterations, lr 1e-3, x0.1 for the last epoch; one checkpoint at the end.
 # It sets hooks too, so it brings the runtime with it.
-_base_ = ['./schedule_1x.py', '../default_runtime_det.py']
+_base_ = ['./schedule_1x.py', 'mmdet::_base_/default_runtime.py']
 
 max_epochs = 5
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)

@@ -37,7 +37,7 @@ class AxialViGBase(VisionGNNBase):
                  out_indices=-1, drop_path_rate=0.,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU'),
                  frozen_stages=0, norm_eval=False, with_cp=False,
-                 init_cfg=None):
+                 init_cfg=None, pretrained=None):
         settings = resolve_arch(type(self), arch)
         depths, graph_depths, channels = (settings['depths'],
                                           settings['graph_depths'],
@@ -50,7 +50,8 @@ class AxialViGBase(VisionGNNBase):
                 f'{channels}')
         super().__init__(len(depths), out_indices=out_indices,
                          frozen_stages=frozen_stages, norm_eval=norm_eval,
-                         with_cp=with_cp, init_cfg=init_cfg)
+                         with_cp=with_cp, init_cfg=init_cfg,
+                         pretrained=pretrained)
         if any(not 0 <= g <= d for g, d in zip(graph_depths, depths)):
             raise ValueError(
                 f'{name} graph_depths {graph_depths} must be in [0, depth] '
@@ -132,7 +133,7 @@ class MobileViG(AxialViGBase):
         norm_cfg (dict): every norm layer. Defaults to ``dict(type='BN')``.
         act_cfg (dict): every activation. Defaults to
             ``dict(type='GELU')``.
-        frozen_stages, norm_eval, with_cp, init_cfg: see
+        frozen_stages, norm_eval, with_cp, init_cfg, pretrained: see
             :class:`VisionGNNBase`. ``init_cfg=dict(type='Pretrained',
             checkpoint=..., ema=True)`` loads the EMA weights of the
             authors' training checkpoints.

@@ -75,6 +75,10 @@ class VisionGNNBase(BaseModule):
             ``dict(type='Pretrained', checkpoint=PATH_OR_URL)`` to load the
             authors', mmpretrain's or mmvig's weights (see
             :mod:`mmvig.checkpoint`).
+        pretrained (str, optional): deprecated, as in mmseg's and mmdet's
+            backbones: a checkpoint path or URL, taken as
+            ``init_cfg=dict(type='Pretrained', checkpoint=pretrained)``.
+            mmseg's segmentors pass their ``pretrained`` to the backbone.
     """
 
     #: Total downsampling of the last output; smaller inputs are refused.
@@ -83,8 +87,10 @@ class VisionGNNBase(BaseModule):
     stem_names = ('stem', )
 
     def __init__(self, num_outputs, out_indices=-1, frozen_stages=0,
-                 norm_eval=False, with_cp=False, init_cfg=None):
-        super().__init__(init_cfg=init_cfg)
+                 norm_eval=False, with_cp=False, init_cfg=None,
+                 pretrained=None):
+        super().__init__(
+            init_cfg=self._legacy_pretrained(pretrained, init_cfg))
         self.num_outputs = num_outputs
         self.out_indices = self._normalize_out_indices(out_indices)
         if not -1 <= frozen_stages <= num_outputs:
@@ -95,6 +101,24 @@ class VisionGNNBase(BaseModule):
         self.norm_eval = norm_eval
         self.with_cp = with_cp
         self.fused = False
+
+    def _legacy_pretrained(self, pretrained, init_cfg):
+        """``init_cfg`` with mmseg's / mmdet's legacy ``pretrained`` folded
+        in, warning as their backbones do."""
+        if pretrained is None:
+            return init_cfg
+        if not isinstance(pretrained, str):
+            raise TypeError(
+                f'{type(self).__name__}: pretrained must be a checkpoint '
+                f'path or URL (str) or None, got {pretrained!r}')
+        if init_cfg is not None:
+            raise ValueError(
+                f'{type(self).__name__}: pretrained={pretrained!r} and '
+                f'init_cfg={init_cfg!r} are both set; give only init_cfg='
+                f"dict(type='Pretrained', checkpoint=...)")
+        warnings.warn('DeprecationWarning: pretrained is deprecated, please '
+                      'use "init_cfg" instead')
+        return dict(type='Pretrained', checkpoint=pretrained)
 
     def _normalize_out_indices(self, out_indices):
         if isinstance(out_indices, int):

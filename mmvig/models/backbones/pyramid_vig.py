@@ -46,7 +46,7 @@ class PyramidViG(KNNViGBase):
         norm_cfg (dict): every norm layer. Defaults to ``dict(type='BN')``.
         act_cfg (dict): every activation. Defaults to
             ``dict(type='GELU')``.
-        frozen_stages, norm_eval, with_cp, init_cfg: see
+        frozen_stages, norm_eval, with_cp, init_cfg, pretrained: see
             :class:`VisionGNNBase`.
     """
 
@@ -68,14 +68,14 @@ class PyramidViG(KNNViGBase):
                  use_dilation=True, relative_pos=True, train_size=224,
                  out_indices=-1, drop_path_rate=0., norm_cfg=dict(type='BN'),
                  act_cfg=dict(type='GELU'), frozen_stages=0, norm_eval=False,
-                 with_cp=False, init_cfg=None):
+                 with_cp=False, init_cfg=None, pretrained=None):
         settings = resolve_arch(type(self), arch)
         owner = type(self).__name__
         depths = check_ints('arch depths', settings['depths'], owner=owner)
         super().__init__(len(depths), train_size=train_size,
                          out_indices=out_indices, frozen_stages=frozen_stages,
                          norm_eval=norm_eval, with_cp=with_cp,
-                         init_cfg=init_cfg)
+                         init_cfg=init_cfg, pretrained=pretrained)
         self.depths = depths
         self.channels = check_ints('arch channels', settings['channels'],
                                    length=len(depths), owner=owner)

@@ -43,7 +43,7 @@ class ViG(KNNViGBase):
         norm_cfg (dict): every norm layer. Defaults to ``dict(type='BN')``.
         act_cfg (dict): every activation. Defaults to
             ``dict(type='GELU')``.
-        frozen_stages, norm_eval, with_cp, init_cfg: see
+        frozen_stages, norm_eval, with_cp, init_cfg, pretrained: see
             :class:`VisionGNNBase` (a "stage" is a block here).
     """
 
@@ -59,14 +59,14 @@ class ViG(KNNViGBase):
                  use_dilation=True, relative_pos=False, train_size=224,
                  out_indices=-1, drop_path_rate=0., norm_cfg=dict(type='BN'),
                  act_cfg=dict(type='GELU'), frozen_stages=0, norm_eval=False,
-                 with_cp=False, init_cfg=None):
+                 with_cp=False, init_cfg=None, pretrained=None):
         settings = resolve_arch(type(self), arch)
         owner = type(self).__name__
         depth = check_int('arch depth', settings['depth'], owner=owner)
         super().__init__(depth, train_size=train_size,
                          out_indices=out_indices, frozen_stages=frozen_stages,
                          norm_eval=norm_eval, with_cp=with_cp,
-                         init_cfg=init_cfg)
+                         init_cfg=init_cfg, pretrained=pretrained)
         # The stem's first conv has channels // 8 outputs.
         channels = check_int('arch channels', settings['channels'], 8,
                              owner=owner)

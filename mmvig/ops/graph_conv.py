@@ -29,10 +29,38 @@ def _key_rows(y, index):
     return rows, index + offset
 
 
+class _GatherRows(torch.autograd.Function):
+    """``rows[index]`` whose backward pass sums the gradients of a row
+    gathered many times in float32 at least (``index_add_``, deterministic on
+    CUDA under ``torch.use_deterministic_algorithms(True)``), where
+    autograd's would accumulate in the gradient's dtype (float16 under
+    AMP)."""
+
+    @staticmethod
+    def forward(ctx, rows, index):
+        ctx.save_for_backward(index)
+        ctx.num_rows = rows.shape[0]
+        gathered = rows.index_select(0, index.flatten())
+        return gathered.view(*index.shape, rows.shape[1])
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        (index, ) = ctx.saved_tensors
+        dtype = torch.promote_types(grad.dtype, torch.float32)
+        grad_rows = grad.new_zeros(ctx.num_rows, grad.shape[-1], dtype=dtype)
+        grad_rows.index_add_(0, index.flatten(),
+                             grad.reshape(-1, grad.shape[-1]).to(dtype))
+        return grad_rows.to(grad.dtype), None
+
+
 def gather_neighbours(y, index):
-    """Neighbour features ``(B, N, k, C)`` of keys ``y`` ``(B, C, M)``."""
+    """Neighbour features ``(B, N, k, C)`` of keys ``y`` ``(B, C, M)``: one
+    gather, whatever the batch and the nodes."""
     rows, index = _key_rows(y, index)
-    return rows[index]
+    if capturing_graph():
+        return rows[index]  # plain indexing for exporters and compilers
+    return _GatherRows.apply(rows, index)
 
 
 #: Bytes of node rows processed at a time by :func:`max_relative` on the

@@ -10,7 +10,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.profiler import ProfilerActivity, profile
 
-from mmvig.ops import GraphConv, knn_graph, max_relative
+from mmvig.ops import GraphConv, gather_neighbours, knn_graph, max_relative
 from ..helpers import ROOT, assert_close_rounding
 
 graph_conv_module = importlib.import_module('mmvig.ops.graph_conv')
@@ -214,3 +214,23 @@ print('ok')
     result = subprocess.run([sys.executable, '-c', script], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and 'ok' in result.stdout, result.stderr
+
+
+def test_gathered_neighbour_gradients_accumulate_in_float32():
+    """The edge / sage / gin gather: 3000 queries gathering the same key,
+    each sending it 1, give 3000 (float16 accumulation: 2048)."""
+    y = torch.ones(1, 2, 2, dtype=torch.float16, requires_grad=True)
+    index = torch.zeros(1, 3000, 1, dtype=torch.long)
+    neighbours = gather_neighbours(y, index)
+    assert torch.equal(neighbours, torch.ones(1, 3000, 1, 2,
+                                              dtype=torch.float16))
+    (grad_y, ) = torch.autograd.grad(neighbours, y,
+                                     torch.ones_like(neighbours))
+    assert grad_y.dtype == torch.float16
+    assert grad_y[0].tolist() == [[3000, 0], [3000, 0]]
+
+
+def test_gathered_neighbour_gradcheck():
+    y = torch.randn(2, 3, 5, dtype=torch.float64, requires_grad=True)
+    index = torch.randint(0, 5, (2, 7, 4))
+    torch.autograd.gradcheck(lambda t: gather_neighbours(t, index), (y, ))

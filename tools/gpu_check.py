@@ -67,7 +67,8 @@ PACKAGES = ['mmengine==0.10.7', 'mmcv-lite==2.1.0', 'mmpretrain==1.2.0']
 NOT_PACKED = re.compile(
     r'^(torch|triton|nvidia[-_].*|sympy|mpmath|networkx|jinja2|markupsafe|'
     r'filelock|fsspec|typing[-_]extensions|setuptools|opencv[-_].*)$', re.I)
-CV2_PLACEHOLDER = '''"""Placeholder for OpenCV, which this machine lacks: mmcv imports cv2 and
+CV2_PLACEHOLDER = '''\
+"""Placeholder for OpenCV, which this machine lacks: mmcv imports cv2 and
 reads its constants at import time; mmvig's gpu_check decodes and resizes
 with Pillow. Any cv2 function call fails."""
 __version__ = '0.0.0'

@@ -31,6 +31,8 @@ Checks (``--device cuda`` figures in parentheses):
 - ``speed``: images/s and peak memory of Pyramid ViG-S and ViG-S, mmvig
   against mmpretrain's ``PyramidVig`` / ``Vig`` on the same device, at
   batch 64 and 128, float32 and float16 autocast, inference and training.
+- ``gemm``: the device's matrix-product peak (float32 without TF32, and
+  float16), to read the speed rows against.
 - ``knn``: the stage-1 KNN of Pyramid ViG-S at 1344x800 (detection), time
   and peak memory.
 - ``compile``: ``torch.compile`` of Pyramid ViG-S on the device (inductor)
@@ -470,6 +472,25 @@ def check_speed(device, quick):
     return rows
 
 
+def check_gemm(device, quick):
+    """The device's matrix-product peak, TFLOP/s, for reading the speed
+    rows: float32 (no TF32) and the autocast dtype."""
+    import torch
+    size = 256 if quick else 8192
+    rows = []
+    for dtype in ('float32', 'bfloat16' if device.type == 'cpu' else
+                  'float16'):
+        a, b = (torch.randn(size, size, device=device,
+                            dtype=getattr(torch, dtype)) for _ in range(2))
+        with full_float32():
+            seconds = timed(lambda: a @ b, device, 1 if quick else 3,
+                            1 if quick else 10)
+        rows.append(dict(check='gemm', case=f'{size}x{size}', dtype=dtype,
+                         tflops=float(f'{2 * size**3 / seconds / 1e12:.3g}'),
+                         ok=True))
+    return rows
+
+
 def check_knn(device, quick):
     """The stage-1 KNN of Pyramid ViG-S at 1344x800 (detection): 336x200
     nodes, keys pooled 4x4, 80 channels, k = 9, relative-position bias."""
@@ -509,7 +530,8 @@ def check_compile(device, quick):
 
 
 CHECKS = dict(equal=check_equal, amp=check_amp, train=check_train,
-              speed=check_speed, knn=check_knn, compile=check_compile)
+              gemm=check_gemm, speed=check_speed, knn=check_knn,
+              compile=check_compile)
 
 
 def environment(device):
@@ -532,7 +554,7 @@ def environment(device):
 
 def table(rows):
     keys = ['check', 'case', 'library', 'batch', 'dtype', 'mode',
-            'images_per_s', 'ms', 'peak_gib', 'rel_diff', 'ok']
+            'images_per_s', 'tflops', 'ms', 'peak_gib', 'rel_diff', 'ok']
     used = [k for k in keys if any(k in row for row in rows)]
     lines = ['| ' + ' | '.join(used) + ' |',
              '|' + '---|' * len(used)]

@@ -36,6 +36,9 @@ def test_cpu_quick_mode_runs_every_check(tmp_path):
         (lib, dtype, mode) for lib in ('mmvig', 'mmpretrain')
         for dtype in ('float32', 'bfloat16') for mode in ('infer', 'train')}
     assert all(r['images_per_s'] > 0 for r in speed)
+    assert [r['dtype'] for r in rows if r['check'] == 'gemm'] == \
+        ['float32', 'bfloat16']
+    assert all(r['tflops'] > 0 for r in rows if r['check'] == 'gemm')
     assert report['environment']['device'] == 'cpu'
     assert '| check | case |' in result.stdout
 

@@ -45,6 +45,7 @@ import argparse
 import contextlib
 import gc
 import importlib.metadata
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -56,6 +57,7 @@ import sys
 import tempfile
 import time
 import traceback
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,7 +175,12 @@ def install(directory):
     site = directory / 'site'
     missing = [str(w) for w in sorted(directory.glob('*.whl'))
                if not installed(w.name.split('-')[0])]
-    if missing:
+    if missing and importlib.util.find_spec('pip') is None:
+        # A wheel is a zip of what its install puts in site-packages.
+        for wheel in missing:
+            zipfile.ZipFile(wheel).extractall(site)
+        print(f'unpacked {len(missing)} wheels into {site} (no pip here)')
+    elif missing:
         subprocess.run([sys.executable, '-m', 'pip', 'install', '--quiet',
                         '--disable-pip-version-check', '--no-index',
                         '--no-deps', '--upgrade', '--target', str(site)] +
@@ -197,17 +204,17 @@ def synchronize(device):
 
 @contextlib.contextmanager
 def peak_memory(device, result):
-    """Record the peak allocated GiB of the block in ``result['peak_gib']``
-    (CUDA only; ``None`` elsewhere)."""
+    """Record in ``result['peak_gib']`` the most GiB allocated on the device
+    during the block, weights and inputs included (CUDA only; ``None``
+    elsewhere)."""
     import torch
     if device.type == 'cuda':
         gc.collect()
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
-        base = torch.cuda.memory_allocated(device)
     yield
     result['peak_gib'] = (
-        round((torch.cuda.max_memory_allocated(device) - base) / 2**30, 3)
+        round(torch.cuda.max_memory_allocated(device) / 2**30, 3)
         if device.type == 'cuda' else None)
 
 

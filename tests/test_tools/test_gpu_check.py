@@ -4,6 +4,7 @@ stood in for."""
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,16 @@ def test_cv2_placeholder_gives_constants_and_no_functions(tmp_path):
 def test_torchvision_release_of_a_torch_release():
     assert gpu_check.torchvision_for('2.11') == 'torchvision==0.26.*'
     assert gpu_check.torchvision_for('2.13.0') == 'torchvision==0.28.*'
+
+
+def test_install_unpacks_wheels_without_pip(tmp_path, monkeypatch):
+    with zipfile.ZipFile(tmp_path / 'mmvig_absent_dist-1.0-py3-none-any.whl',
+                         'w') as wheel:
+        wheel.writestr('mmvig_absent_dist/__init__.py', 'VALUE = 3\n')
+    real_find_spec = gpu_check.importlib.util.find_spec
+    monkeypatch.setattr(gpu_check.importlib.util, 'find_spec',
+                        lambda name: None if name == 'pip' else
+                        real_find_spec(name))
+    site = gpu_check.install(tmp_path)
+    assert (site / 'mmvig_absent_dist' / '__init__.py').read_text() == \
+        'VALUE = 3\n'

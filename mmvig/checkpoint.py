@@ -35,6 +35,7 @@ import os
 import os.path as osp
 import pickle
 import re
+import time
 import zipfile
 from collections import OrderedDict
 
@@ -381,20 +382,42 @@ class CheckpointError(RuntimeError):
     another architecture)."""
 
 
+#: Seconds between two looks for a checkpoint that the node's local rank 0
+#: is downloading, and between two "still waiting" messages.
+DOWNLOAD_POLL_SECONDS = 0.5
+DOWNLOAD_REPORT_SECONDS = 60
+
+
 def _download(url):
-    """Fetch ``url`` into torch's hub cache once (rank 0 first under DDP)
-    and return the local path."""
-    from mmengine.dist import barrier, get_dist_info
+    """Fetch ``url`` into torch's hub cache once per node and return the
+    local path.
+
+    The node's local rank 0 (``LOCAL_RANK``: torchrun, mmengine's Slurm
+    launcher and mmvig's MPI set-up set it) downloads; ``torch.hub`` writes
+    a temporary file and renames it, so the file appears whole. The other
+    ranks of the node look for the file instead of waiting in a collective,
+    so that a slow download cannot trip the process group's (NCCL's)
+    timeout. If the download fails, local rank 0 raises and the launcher
+    stops the job's other processes.
+    """
     from torch.hub import download_url_to_file, get_dir
     directory = osp.join(get_dir(), 'checkpoints')
     os.makedirs(directory, exist_ok=True)
     path = osp.join(directory, osp.basename(url.split('?')[0]))
-    rank, world_size = get_dist_info()
-    if rank == 0 and not osp.isfile(path):
+    if osp.isfile(path):
+        return path
+    if int(os.environ.get('LOCAL_RANK', 0)) == 0:
         print_log(f'Downloading {url} to {path}', logger='current')
         download_url_to_file(url, path, progress=False)
-    if world_size > 1:
-        barrier()
+        return path
+    start = last_report = time.monotonic()
+    while not osp.isfile(path):
+        time.sleep(DOWNLOAD_POLL_SECONDS)
+        if time.monotonic() - last_report >= DOWNLOAD_REPORT_SECONDS:
+            last_report = time.monotonic()
+            print(f'local rank {os.environ["LOCAL_RANK"]}: waiting '
+                  f'{last_report - start:.0f} s for local rank 0 to download '
+                  f'{url} to {path}', flush=True)
     return path
 
 

@@ -3,6 +3,8 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -10,9 +12,9 @@ import torch
 from mmpretrain.models.backbones import PyramidVig
 
 from mmvig import checkpoint as mmvig_checkpoint
+from mmvig.analysis import randomize_norms
 from mmvig.checkpoint import (CheckpointError, load_file,
                               load_pretrained_backbone, to_mmvig_layout)
-from mmvig.analysis import randomize_norms
 from mmvig.models import PyramidViG, ViG
 from .helpers import ROOT, LocalHTTPServer
 from .test_models.vig_reference import authors_layout, random_authors_head
@@ -230,3 +232,25 @@ def test_mmengine_loads_authors_file_into_classifier(tmp_path,
     _assert_loaded(model.backbone, _expected(reference_tiny))
     assert torch.equal(model.head.fc1.weight, head_sd['fc1.weight'])
     assert torch.equal(model.head.norm.running_var, head_sd['bn.running_var'])
+
+
+def test_url_downloaded_once_per_node_by_local_rank_0(tmp_path,
+                                                      monkeypatch):
+    """Local rank 0 downloads; another rank of the node waits for the file
+    (no collective, no request of its own)."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    monkeypatch.setattr(mmvig_checkpoint, 'DOWNLOAD_POLL_SECONDS', 0.01)
+    torch.save({'w': torch.arange(3.)}, tmp_path / 'w.pth')
+    with LocalHTTPServer(tmp_path) as server:
+        url = f'{server.url}/w.pth'
+        monkeypatch.setenv('LOCAL_RANK', '1')
+        waiting = threading.Thread(target=load_file, args=(url,))
+        waiting.start()
+        time.sleep(0.2)
+        assert waiting.is_alive() and server.requests == []
+        monkeypatch.setenv('LOCAL_RANK', '0')
+        assert torch.equal(load_file(url)['w'], torch.arange(3.))
+        waiting.join(timeout=10)
+        assert not waiting.is_alive()
+        assert load_file(url)['w'].shape == (3,)  # cached: no new request
+    assert server.requests == ['/w.pth']

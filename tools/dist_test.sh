@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Distributed testing with torchrun:
 #   tools/dist_test.sh CONFIG CHECKPOINT_OR_URL NUM_PROCS [test.py args]
+# PORT (or MASTER_PORT): picked free when unset (one node).
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 # Without CUDA the processes run on the CPU with the gloo backend.
 set -euo pipefail

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Training on a Slurm cluster:
 #   [GPUS=8] tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]
+# GPUS_PER_NODE (default 8) is capped at GPUS, so that fewer GPUs than a node
+# holds run on one node. MASTER_PORT (or PORT): one free port on this machine
+# is picked when unset (under sbatch this script runs on the job's first node,
+# the master); set it when launching from elsewhere.
 set -euo pipefail
 if [ $# -lt 4 ]; then
     echo "usage: [GPUS=8] tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py options]" >&2
@@ -14,6 +18,7 @@ CONFIG=$3
 WORK_DIR=$4
 GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
+GPUS_PER_NODE=$(( GPUS < GPUS_PER_NODE ? GPUS : GPUS_PER_NODE ))
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
 # The repository's environment (tools/setup_env.sh) unless PYTHON is set.
@@ -21,6 +26,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEFAULT_PYTHON=python
 [ -x "$ROOT/.venv/bin/python" ] && DEFAULT_PYTHON=$ROOT/.venv/bin/python
 PYTHON=${PYTHON:-$DEFAULT_PYTHON}
+source "$ROOT/tools/master_port.sh"
+# mmengine's slurm launcher reads MASTER_PORT.
+MASTER_PORT=$(master_port "$PYTHON" 1)
+export MASTER_PORT
 
 # SRUN_ARGS is split into words on purpose.
 # shellcheck disable=SC2086

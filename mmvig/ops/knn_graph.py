@@ -21,7 +21,12 @@ Distances are ranked in float32 (or float64 for float64 features) whatever
 the features' dtype and under autocast: in float16 / bfloat16 the distances
 of a node's nearest keys differ by less than their rounding step, and the
 graph would change with the precision (docs/robustness.md measures it).
+For the same reason the eager distance GEMM runs in full float32 whatever
+``torch.set_float32_matmul_precision`` or the TF32 flags say
+(:func:`full_float32_matmul`); a captured graph keeps the caller's setting.
 """
+import contextlib
+
 import torch
 import torch.nn.functional as F
 
@@ -39,6 +44,41 @@ def capturing_graph():
     arithmetic on shapes, chunk loops, ``out=`` writes), so that one graph
     serves every input size."""
     return torch.onnx.is_in_onnx_export() or _is_compiling()
+
+
+@contextlib.contextmanager
+def full_float32_matmul():
+    """Run float32 matrix products in full float32 (no TF32, no bfloat16
+    passes) inside the block, then restore the caller's setting.
+
+    Uses the API the caller's state was set with: the legacy
+    ``torch.set_float32_matmul_precision`` (which also drives
+    ``torch.backends.cuda.matmul.allow_tf32``), or, when the caller used the
+    per-backend ``fp32_precision`` flags (the legacy getter then raises),
+    those flags; mixing the two would make torch raise.
+    """
+    try:
+        legacy = torch.get_float32_matmul_precision()
+    except RuntimeError:  # the caller set per-backend fp32_precision flags
+        legacy = None
+    if legacy == 'highest':
+        yield
+    elif legacy is not None:
+        torch.set_float32_matmul_precision('highest')
+        try:
+            yield
+        finally:
+            torch.set_float32_matmul_precision(legacy)
+    else:
+        backends = (torch.backends.cuda.matmul, torch.backends.mkldnn.matmul)
+        saved = [backend.fp32_precision for backend in backends]
+        try:
+            for backend in backends:
+                backend.fp32_precision = 'ieee'
+            yield
+        finally:
+            for backend, precision in zip(backends, saved):
+                backend.fp32_precision = precision
 
 
 def sincos_pos_embed_2d(height, width, channels, dtype=torch.float32,
@@ -182,7 +222,12 @@ def _normalized(x, y, pos_factors):
 
 def _nearest_keys(x, y, span, pos_factors, max_chunk_bytes):
     """The ``span`` nearest keys of each query, ``(B, N, span)``, ranked in
-    float32 at least (see the module docstring)."""
+    full float32 at least (see the module docstring)."""
+    with full_float32_matmul():
+        return _nearest_keys_chunked(x, y, span, pos_factors, max_chunk_bytes)
+
+
+def _nearest_keys_chunked(x, y, span, pos_factors, max_chunk_bytes):
     x, y, pos_factors = _normalized(x, y, pos_factors)
     batch, _, num_queries = x.shape
     num_keys = y.shape[-1]
@@ -263,7 +308,7 @@ def _fixed_size_neighbours(x, y, k, dilation, pos_factors,
 
 
 __all__ = [
-    'DEFAULT_CHUNK_BYTES', 'capturing_graph', 'sincos_pos_embed_2d',
-    'relative_pos_factors', 'clamp_neighbours', 'knn_graph',
-    'fixed_size_knn_graph'
+    'DEFAULT_CHUNK_BYTES', 'capturing_graph', 'full_float32_matmul',
+    'sincos_pos_embed_2d', 'relative_pos_factors', 'clamp_neighbours',
+    'knn_graph', 'fixed_size_knn_graph'
 ]

@@ -1,0 +1,146 @@
+"""The MobileViGv2 and AdaptViG configs (ImageNet, Mask R-CNN, RetinaNet,
+Semantic FPN): each builds in its scope, trains one step with its own
+optimiser settings, and predicts at an odd size; the ImageNet configs also
+carry the authors' recipe and the model zoo lists them."""
+import pytest
+import torch
+import yaml
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import MODELS, DefaultScope
+
+from .helpers import ROOT
+
+FAMILIES = ('mobilevigv2', 'adaptvig')
+ARCHS = {'mobilevigv2': ('ti', 's', 'm', 'b'), 'adaptvig': ('s', 'm', 'b')}
+CONFIGS = sorted(
+    p for p in (ROOT / 'configs').rglob('*.py')
+    if '_base_' not in p.parts and any(
+        p.name.startswith((f'{f}-', f'mask-rcnn_{f}-', f'retinanet_{f}-',
+                           f'fpn_{f}-')) for f in FAMILIES))
+ODD = (67, 93)  # predicted at this size; trained at TRAIN
+
+
+def _id(path):
+    return str(path.relative_to(ROOT / 'configs'))
+
+
+def test_every_variant_has_every_config():
+    found = {p.name for p in CONFIGS}
+    for family, archs in ARCHS.items():
+        for arch in archs:
+            assert {f'{family}-{arch}_16xb128_in1k.py',
+                    f'mask-rcnn_{family}-{arch}_fpn_1x_coco.py',
+                    f'retinanet_{family}-{arch}_fpn_1x_coco.py',
+                    f'fpn_{family}-{arch}_8xb4-40k_ade20k-512x512.py'
+                    } <= found, (family, arch)
+    assert len(CONFIGS) == 4 * 7
+
+
+def _batch(scope, size, num):
+    """``num`` random images and the annotated samples a loss needs."""
+    height, width = size
+    if scope == 'mmdet':
+        from mmdet.testing import demo_mm_inputs
+        return demo_mm_inputs(batch_size=num, image_shapes=(3, height, width),
+                              num_classes=80, with_mask=True)
+    images = [torch.randint(0, 256, (3, height, width), dtype=torch.uint8)
+              for _ in range(num)]
+    if scope == 'mmpretrain':
+        from mmpretrain.structures import DataSample
+        samples = [DataSample().set_gt_label(i) for i in range(num)]
+    else:
+        from mmengine.structures import PixelData
+        from mmseg.structures import SegDataSample
+        samples = []
+        for _ in range(num):
+            sample = SegDataSample(metainfo=dict(
+                img_shape=size, ori_shape=size, pad_shape=size))
+            sample.gt_sem_seg = PixelData(
+                data=torch.randint(0, 150, (1, height, width)))
+            samples.append(sample)
+    return dict(inputs=images, data_samples=samples)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=_id)
+def test_config_trains_a_step_and_predicts_at_an_odd_size(path):
+    cfg = Config.fromfile(path)
+    assert 'mmvig' in cfg.custom_imports['imports']
+    scope = cfg.default_scope
+    cfg.model.backbone.init_cfg = None  # nothing to download
+    cfg.model.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
+    if scope == 'mmseg':
+        cfg.model.data_preprocessor.size = None  # no padding to 512x512
+    with DefaultScope.overwrite_default_scope(scope):
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+        # Two images: the classifier's BatchNorm on pooled features needs
+        # more than one value per channel.
+        model.train()
+        losses = model.train_step(_batch(scope, (64, 96), 2), optim_wrapper)
+        assert losses and all(torch.isfinite(v) for v in losses.values())
+        grads = [p.grad for p in model.backbone.parameters()
+                 if p.requires_grad]
+        assert any(g is not None and g.abs().sum() > 0 for g in grads)
+
+        model.eval()
+        with torch.no_grad():
+            result, = model.test_step(_batch(scope, ODD, 1))
+    if scope == 'mmpretrain':
+        assert result.pred_score.shape == (1000, )
+    elif scope == 'mmdet':
+        assert result.pred_instances.bboxes.shape[1] == 4
+        assert result.pred_instances.masks.shape[1:] == ODD
+    else:
+        assert result.pred_sem_seg.shape == ODD
+
+
+@pytest.mark.parametrize('path', [p for p in CONFIGS
+                                  if p.name.endswith('_in1k.py')], ids=_id)
+def test_imagenet_configs_follow_the_authors_recipe(path):
+    """Their main.py (MobileViG's): 16 GPUs x 128, lr 2e-3 per 1024
+    images, warm-up from 1e-6, timm's mean / std, crop ratio 0.9, both
+    heads."""
+    cfg = Config.fromfile(path)
+    optimizer = cfg.optim_wrapper.optimizer
+    assert cfg.train_dataloader.batch_size == 128
+    assert (optimizer.type, optimizer.weight_decay) == ('AdamW', 0.05)
+    assert optimizer.lr == pytest.approx(2e-3 * 2048 / 1024)
+    assert cfg.auto_scale_lr.base_batch_size == 2048
+    warmup, cosine = cfg.param_scheduler
+    assert warmup.start_factor * 2e-3 == pytest.approx(1e-6)
+    assert (cosine.end, cosine.eta_min) == (300, 1e-5)
+    assert cfg.model.backbone.drop_path_rate == 0.1
+    assert cfg.model.head.type == 'mmvig.DistilledViGClsHead'
+    assert cfg.data_preprocessor.std == [58.395, 57.12, 57.375]
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        transforms = {t.type: t for t in loader.dataset.pipeline}
+        assert transforms['ResizeEdge'].scale == 248
+        assert transforms['ResizeEdge'].interpolation == 'bicubic'
+        assert transforms['CenterCrop'].crop_size == 224
+
+
+@pytest.mark.parametrize('path', [p for p in CONFIGS
+                                  if p.name.startswith('fpn_')], ids=_id)
+def test_semantic_fpn_configs_follow_the_authors(path):
+    """Their fpn_*_ade20k_40k: 8 GPUs x 4, AdamW 2e-4, weight decay 1e-4,
+    40k iterations, EMA weights, BN trained (SyncBN)."""
+    cfg = Config.fromfile(path)
+    optimizer = cfg.optim_wrapper.optimizer
+    assert (optimizer.lr, optimizer.weight_decay) == (2e-4, 1e-4)
+    assert cfg.train_dataloader.batch_size == 4
+    assert cfg.train_cfg.max_iters == 40000
+    assert cfg.model.backbone.init_cfg.ema
+    assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
+
+
+@pytest.mark.parametrize('folder', FAMILIES)
+def test_model_zoo_lists_every_config(folder):
+    metafile = yaml.safe_load(
+        (ROOT / 'configs' / folder / 'metafile.yml').read_text())
+    listed = {m['Config'] for m in metafile['Models']}
+    assert listed == {f'configs/{folder}/{p.name}' for p in CONFIGS
+                      if p.parent.name == folder}
+    readme = (ROOT / 'configs' / folder / 'README.md').read_text()
+    assert all(c.rsplit('/', 1)[1] in readme for c in listed)

@@ -37,6 +37,12 @@ def _training_checkpoint(name, path, args=None):
                                           weights[first]))},
                        param_groups=[dict(lr=1e-5, weight_decay=0.05,
                                           params=[0])]),
+        # timm's scheduler and AMP scaler states, as the authors' main.py
+        # saves them.
+        lr_scheduler=dict(t_initial=300, base_values=[4e-3], warmup_t=20,
+                          noise_range_t=None, last_epoch=299),
+        scaler=dict(scale=65536.0, growth_factor=2.0, backoff_factor=0.5,
+                    growth_interval=2000, _growth_tracker=1024),
         args=args or argparse.Namespace(model=name, lr=2e-3, epochs=300,
                                         opt_betas=None, aa='rand-m9',
                                         input_size=224)), path)

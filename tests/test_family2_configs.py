@@ -62,8 +62,30 @@ def _batch(scope, size, num):
     return dict(inputs=images, data_samples=samples)
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=_id)
+def _is_smallest(path):
+    return any(f'{family}-{ARCHS[family][0]}_' in path.name
+               for family in FAMILIES)
+
+
+SMALLEST = [p for p in CONFIGS if _is_smallest(p)]
+
+
+@pytest.mark.parametrize('path', SMALLEST, ids=_id)
 def test_config_trains_a_step_and_predicts_at_an_odd_size(path):
+    _train_step_and_odd_predict(path)
+
+
+@pytest.mark.slow
+def test_larger_archs_configs_train_a_step_and_predict_at_an_odd_size():
+    """The same for the larger archs' configs (they differ from the
+    smallest in arch and channels; test_configs.py builds each and runs a
+    forward in the fast suite). About 20 s each on 2 busy cores."""
+    for path in CONFIGS:
+        if not _is_smallest(path):
+            _train_step_and_odd_predict(path)
+
+
+def _train_step_and_odd_predict(path):
     cfg = Config.fromfile(path)
     assert 'mmvig' in cfg.custom_imports['imports']
     scope = cfg.default_scope

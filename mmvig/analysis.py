@@ -62,6 +62,24 @@ def time_interleaved(steps, reps, progress=None):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def randomize_norms(model, seed=0):
+    """Give ``model``'s batch norms non-trivial statistics and affine
+    parameters, and its position embeddings random values (a freshly
+    initialised model has identities there, which hide layout mistakes in a
+    comparison)."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            n = m.num_features
+            m.running_mean.copy_(torch.rand(n, generator=gen) * 0.4 - 0.2)
+            m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
+            m.weight.data.copy_(torch.rand(n, generator=gen) + 0.5)
+            m.bias.data.copy_(torch.rand(n, generator=gen) * 0.4 - 0.2)
+    for name, p in model.named_parameters():
+        if name.endswith('pos_embed'):
+            p.data.normal_(0, 0.1, generator=gen)
+
+
 def _baddbmm_flops(inputs, outputs):
     """``baddbmm(bias, (B, n, C), (B, C, M))``: B * n * C * M."""
     batch, rows, inner = get_shape(inputs[1])

@@ -1,29 +1,23 @@
 """Deployment: ONNX export, and ONNX Runtime or ``torch.compile`` checked
 against eager PyTorch.
 
-Exported and compiled graphs build the KNN graph with fixed-size ops (see
-:func:`mmvig.ops.capturing_graph`), so one ONNX file serves any batch and
-any input size at or above the backbone's minimum.
+Exported and compiled graphs build the KNN graph with fixed-size ops (the
+builders of :mod:`mmvig.ops.graph_builders` switch while a graph is
+captured), so one ONNX file serves any batch and any input size at or above
+the backbone's minimum.
 
-Comparing two runtimes of a Vision GNN needs care: a neighbour list is a
-ranking of float32 distances, and where two distances are equal to rounding
-(frequent with random weights) the runtimes may pick different neighbours,
-after which their outputs legitimately part. :func:`compare_outputs` therefore
-lets eager PyTorch follow the other runtime's graphs, checking that every
-node where they differ is a tie by PyTorch's own distances (else the
-comparison fails), and then compares the outputs.
+Comparing two runtimes of a Vision GNN needs care: where two distances are
+equal to rounding (frequent with random weights) the runtimes may pick
+different neighbours. :func:`compare_outputs` therefore lets eager PyTorch
+follow the other runtime's graphs (:mod:`mmvig.ties`), checking that every
+node where they differ is a tie, and then compares the outputs.
 """
-import contextlib
-import math
 import warnings
-from unittest import mock
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from mmvig.models.layers import blocks
-from mmvig.ops.knn_graph import knn_graph
+from mmvig.ties import GraphMismatchError, follow_graphs, relative_errors
 
 #: Axes of an exported input that vary in a dynamic graph.
 IMAGE_AXES = {0: 'batch', 2: 'height', 3: 'width'}
@@ -138,111 +132,20 @@ class OnnxRuntimeModel:
         return outputs
 
 
-def tie_tolerance(channels):
-    """Distances closer than this are equal to float32 rounding: each is a
-    sum of terms of magnitude up to about 4 (``|y|^2``, ``-2 x.y`` of unit
-    vectors, the relative-position bias), with dot products of length
-    ``channels`` whose rounding grows as its square root."""
-    return 4 * math.sqrt(channels) * torch.finfo(torch.float32).eps * 4
-
-
-def _distances(x, y, pos_factors):
-    """Float64 squared distances (plus bias) ``(B, N, M)`` the way
-    :func:`~mmvig.ops.knn_graph` ranks them."""
-    x = F.normalize(x.double(), dim=1)
-    y = x if y is None else F.normalize(y.double(), dim=1)
-    dist = (y.pow(2).sum(1, keepdim=True) - 2 * x.transpose(1, 2) @ y +
-            x.pow(2).sum(1).unsqueeze(-1))
-    if pos_factors is not None:
-        query, key = pos_factors
-        dist = dist + query.double() @ key.double().t()
-    return dist
-
-
-@contextlib.contextmanager
-def follow_graphs(graphs):
-    """Make every KNN of mmvig's Graphers return the next of ``graphs`` (a
-    list consumed in order) instead of its own neighbours, checking that
-    each node where they differ is a tie by eager PyTorch's distances.
-
-    Yields:
-        dict: ``flips``, the number of nodes that took the given neighbours
-        (read it after the block).
-    """
-    stats = dict(flips=0)
-
-    def knn(x, y=None, k=9, dilation=1, **kwargs):
-        ours = knn_graph(x, y, k, dilation, **kwargs)
-        if not graphs:
-            raise AssertionError('more KNN calls than graphs given')
-        theirs = graphs.pop(0).to(ours.device)
-        if theirs.shape[:2] != ours.shape[:2]:
-            raise AssertionError(
-                f'graph of shape {tuple(theirs.shape)} given for a KNN of '
-                f'shape {tuple(ours.shape)}')
-        # Eager returns fewer columns with fewer than k keys; the fixed-k
-        # graph then repeats its farthest key (see knn_graph).
-        head = theirs[..., :ours.shape[-1]]
-        differ = (ours.sort(-1).values != head.sort(-1).values).any(-1)
-        if differ.any():
-            dist = _distances(x, y, kwargs.get('pos_factors'))
-            mine = dist.gather(-1, ours).sort(-1).values[differ]
-            other = dist.gather(-1, head).sort(-1).values[differ]
-            gap = (mine - other).abs().max().item()
-            tol = tie_tolerance(x.shape[1])
-            if gap > tol:
-                raise AssertionError(
-                    f'KNN call with {x.shape[-1]} queries: neighbours differ '
-                    f'by a distance of {gap:.2e}, more than a float32 tie '
-                    f'({tol:.1e}); this is not a tie')
-            stats['flips'] += int(differ.sum())
-        return theirs
-
-    with mock.patch.object(blocks, 'knn_graph', knn):
-        yield stats
-
-
-@contextlib.contextmanager
-def record_graphs():
-    """Collect the neighbour indices of every Grapher's KNN, in forward
-    order, into the yielded list (also from inside ``torch.compile``)."""
-    graphs = []
-
-    def knn(*args, **kwargs):
-        index = knn_graph(*args, **kwargs)
-        graphs.append(index)
-        return index
-
-    with mock.patch.object(blocks, 'knn_graph', knn):
-        yield graphs
-
-
-def relative_errors(outputs, reference):
-    """``max |a - b| / max |b|`` of each pair of tensors."""
-    errors = []
-    for got, expected in zip(outputs, reference, strict=True):
-        if got.shape != expected.shape:
-            raise AssertionError(f'output shapes differ: {tuple(got.shape)} '
-                                 f'vs {tuple(expected.shape)}')
-        scale = expected.abs().max().clamp(min=torch.finfo(
-            expected.dtype).tiny)
-        errors.append(float((got - expected).abs().max() / scale))
-    return errors
-
-
 def compare_outputs(model, images, outputs, graphs):
     """Eager ``model``'s outputs on ``images``, following another runtime's
-    KNN ``graphs`` (ties checked, see :func:`follow_graphs`), against that
-    runtime's ``outputs``.
+    KNN ``graphs`` (ties checked, see :func:`mmvig.ties.follow_graphs`),
+    against that runtime's ``outputs``.
 
     Returns:
         tuple[list[float], int]: the relative error of each output
         (:func:`relative_errors`) and the number of tied nodes followed.
     """
     graphs = list(graphs)
-    with follow_graphs(graphs) as stats, torch.no_grad():
+    with follow_graphs(model, graphs) as stats, torch.no_grad():
         expected = flatten_outputs(model(images))
     if graphs:
-        raise AssertionError(f'{len(graphs)} graphs left over: the other '
-                             f'runtime ran more KNNs than eager PyTorch')
+        raise GraphMismatchError(
+            f'{len(graphs)} graphs left over: the other runtime built more '
+            f'graphs than eager PyTorch ({stats["calls"]})')
     return relative_errors(outputs, expected), stats['flips']

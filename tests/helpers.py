@@ -1,6 +1,7 @@
 """Helpers shared by the test folders: the repository root, running the
-tools, a local HTTP server for checkpoints given by URL, and float
-tolerances derived from what is compared."""
+tools, a local HTTP server for checkpoints given by URL, and comparisons
+within float tolerances derived from what is compared (the tolerances and
+graph comparisons themselves are :mod:`mmvig.ties`)."""
 import functools
 import http.server
 import importlib.util
@@ -12,6 +13,8 @@ import threading
 from pathlib import Path
 
 import torch
+
+from mmvig.ties import rounding_tol
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -120,20 +123,6 @@ class LocalHTTPServer:
         self.server.server_close()
 
 
-def rounding_tol(terms, magnitude, dtype=torch.float32):
-    """Tolerance for two computations of the same sums in ``dtype`` that
-    differ only in rounding (another summation order, blocking or CPU
-    kernel): each side is within ``terms * u * magnitude`` of the exact
-    value (Higham's bound for a sum of ``terms`` products whose absolute
-    values add up to ``magnitude``; ``u`` is the unit roundoff), so the two
-    are within twice that. ``magnitude`` may be a tensor (one bound per
-    element)."""
-    unit_roundoff = torch.finfo(dtype).eps / 2
-    if isinstance(magnitude, torch.Tensor):
-        return 2 * terms * unit_roundoff * magnitude.detach().double()
-    return 2 * terms * unit_roundoff * float(magnitude)
-
-
 def assert_close_rounding(actual, expected, terms, magnitude=None):
     """``actual == expected`` up to :func:`rounding_tol` of sums of
     ``terms`` products, element by element; ``magnitude`` defaults to the
@@ -151,19 +140,3 @@ def assert_close_rounding(actual, expected, terms, magnitude=None):
         f'more than the rounding of {terms}-term sums; worst: '
         f'{error.flatten()[worst].item():.3g} > '
         f'{tol.expand_as(error).flatten()[worst].item():.3g}')
-
-
-def assert_same_neighbours(got, expected, dist, tol):
-    """Neighbour indices ``(B, N, k)`` equal up to ties: wherever a node's
-    neighbour set differs, its neighbours' sorted distances (``dist``
-    ``(B, N, M)``) must agree within ``tol``. Returns the number of nodes
-    that differ (all of them ties)."""
-    assert got.shape == expected.shape, (got.shape, expected.shape)
-    differ = (got.sort(-1).values != expected.sort(-1).values).any(-1)
-    for b, node in differ.nonzero().tolist():
-        mine = dist[b, node, got[b, node]].sort().values
-        theirs = dist[b, node, expected[b, node]].sort().values
-        assert torch.allclose(mine, theirs, rtol=0, atol=tol), (
-            f'sample {b}, node {node}: the neighbours differ and it is not '
-            f'a tie (within {tol:.3g}): {mine} vs {theirs}')
-    return int(differ.sum())

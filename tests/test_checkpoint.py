@@ -11,10 +11,10 @@ from mmpretrain.models.backbones import PyramidVig
 
 from mmvig.checkpoint import (CheckpointError, load_file,
                               load_pretrained_backbone, to_mmvig_layout)
+from mmvig.analysis import randomize_norms
 from mmvig.models import PyramidViG, ViG
 from .helpers import ROOT, LocalHTTPServer
-from .test_models.vig_reference import (authors_layout, random_authors_head,
-                                        randomize_norms)
+from .test_models.vig_reference import authors_layout, random_authors_head
 
 
 @pytest.fixture(scope='module')

@@ -18,7 +18,7 @@ from mmengine.config import ConfigDict
 from mmengine.evaluator import DumpResults
 
 from mmvig.checkpoint import CheckpointError
-from mmvig.engine import add_shared_args, build_runner, prepare_config
+from mmvig.launch import add_shared_args, build_runner, prepare_config
 
 
 def parse_args():

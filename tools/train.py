@@ -13,7 +13,7 @@ import sys
 import torch
 
 from mmvig.checkpoint import CheckpointError
-from mmvig.engine import add_shared_args, build_runner, prepare_config
+from mmvig.launch import add_shared_args, build_runner, prepare_config
 
 
 def parse_args():

@@ -1,9 +1,5 @@
-"""What mmvig's tools share: config handling and building mmengine's Runner
-on GPUs or CPUs."""
+"""Runner parts mmengine builds from configs: the CPU mixed-precision
+optimiser wrapper (``type='mmvig.CPUAmpOptimWrapper'``)."""
 from .amp import CPUAmpOptimWrapper
-from .launch import (add_shared_args, build_runner, prepare_config,
-                     setup_distributed)
 
-__all__ = [
-    'CPUAmpOptimWrapper', 'add_shared_args', 'build_runner', 'prepare_config', 'setup_distributed'
-]
+__all__ = ['CPUAmpOptimWrapper']

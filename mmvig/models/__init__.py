@@ -1,9 +1,11 @@
-"""Models: blocks and backbones built on :mod:`mmvig.ops`, and heads."""
-from .backbones import ARCH_NAMES, GreedyViG, MobileViG, PyramidViG, ViG
+"""Models: layers, backbones, heads and necks built on :mod:`mmvig.ops`, and
+the table of model names."""
+from .backbones import GreedyViG, MobileViG, PyramidViG, ViG
 from .heads import DistilledViGClsHead, ViGClsHead
+from .model_names import MODEL_NAMES, ModelName, model_name
 from .necks import SimpleFeaturePyramid  # noqa: F401  (registers the neck)
 
 __all__ = [
     'ViG', 'PyramidViG', 'MobileViG', 'GreedyViG', 'ViGClsHead',
-    'DistilledViGClsHead', 'ARCH_NAMES'
+    'DistilledViGClsHead', 'MODEL_NAMES', 'ModelName', 'model_name'
 ]

@@ -1,19 +1,25 @@
-"""Graph operators: KNN and axial graph construction, graph convolutions.
+"""Graph operations: building graphs (KNN and axial, behind the builders of
+:mod:`~mmvig.ops.graph_builders`) and aggregating over them.
 
-Nothing here knows about models; the models in :mod:`mmvig.models` call these.
+Nothing here knows about models; the layers in :mod:`mmvig.models` own a
+builder and call these.
 """
-from .axial_graph import (axial_shifts, daga_aggregate, daga_threshold,
-                          svga_aggregate)
-from .graph_conv import (GRAPH_CONV_TYPES, ConvNorm, GraphConv,
-                         gather_neighbours, max_relative)
+from .axial_graph import axial_max, axial_shifts, daga_threshold
+from .graph_builders import (AxialGraph, AxialGraphBuilder, DAGAGraph,
+                             FixedSizeKNNGraph, GraphBuilder, KNNGraph,
+                             SVGAGraph, build_graph_builder, graph_builders,
+                             replace_builders)
+from .graph_conv import gather_neighbours, max_relative
 from .knn_graph import (DEFAULT_CHUNK_BYTES, capturing_graph,
-                        clamp_neighbours, knn_graph, relative_pos_factors,
-                        sincos_pos_embed_2d)
+                        clamp_neighbours, fixed_size_knn_graph, knn_graph,
+                        relative_pos_factors, sincos_pos_embed_2d)
 
 __all__ = [
-    'axial_shifts', 'daga_aggregate', 'daga_threshold', 'svga_aggregate',
-    'GRAPH_CONV_TYPES', 'ConvNorm', 'GraphConv', 'gather_neighbours',
-    'max_relative', 'DEFAULT_CHUNK_BYTES', 'capturing_graph',
-    'clamp_neighbours', 'knn_graph',
-    'relative_pos_factors', 'sincos_pos_embed_2d'
+    'axial_max', 'axial_shifts', 'daga_threshold', 'AxialGraph',
+    'AxialGraphBuilder', 'DAGAGraph', 'FixedSizeKNNGraph', 'GraphBuilder',
+    'KNNGraph', 'SVGAGraph', 'build_graph_builder', 'graph_builders',
+    'replace_builders',
+    'gather_neighbours', 'max_relative', 'DEFAULT_CHUNK_BYTES',
+    'capturing_graph', 'clamp_neighbours', 'fixed_size_knn_graph',
+    'knn_graph', 'relative_pos_factors', 'sincos_pos_embed_2d'
 ]

@@ -11,13 +11,12 @@ and column, every ``stride``-th node, wrapping around the border.
   ``mean - std`` of the image's distances, estimated on the pairs one half
   grid apart in both directions.
 
-Both return the max-relative aggregate ``(B, C, H, W)`` of the graph with
-each node as its own neighbour (so it is never below zero): a node without
-neighbours gets zeros. The blocks above concatenate it to the node features
-(``[x, aggregate]``, channel blocks, as the authors' weights expect).
-Rolling a feature map replaces the gather of a neighbour index: a candidate
-``s`` rows up is the map rolled by ``s`` along the rows, for every node at
-once. Any grid size works, the shifts need not divide it.
+The builders :class:`~mmvig.ops.SVGAGraph` and :class:`~mmvig.ops.DAGAGraph`
+return these graphs; their max-relative aggregate (:func:`axial_max`) takes
+each node as its own neighbour too (so it is never below zero): a node
+without neighbours gets zeros. Rolling a feature map replaces the gather of
+a neighbour index: a candidate ``s`` rows up is the map rolled by ``s``
+along the rows, for every node at once. Any grid size works, the shifts need not divide it.
 """
 import torch
 from torch.autograd.function import once_differentiable
@@ -74,24 +73,13 @@ class _AxialMax(torch.autograd.Function):
         return grad_x, None, None
 
 
-def svga_aggregate(x, stride=2):
-    """MobileViG's SVGA: ``max_j (x_i - x_j)`` over the node and its axial
-    neighbours.
-
-    The authors take the difference node minus neighbour (ViG's max-relative
-    takes neighbour minus node); ``max_j (x_i - x_j) = x_i - min_j x_j``, so
-    the same running maximum serves, on negated features.
-
-    Args:
-        x (Tensor): node features ``(B, C, H, W)``.
-        stride (int): every ``stride``-th row and column is a neighbour.
-
-    Returns:
-        Tensor: ``(B, C, H, W)``, never below zero.
-    """
-    shifts = axial_shifts(*x.shape[-2:], stride)
-    negated = -x
-    return _AxialMax.apply(negated, shifts, None) - negated
+def axial_max(x, shifts, threshold=None):
+    """``max(x, max_j roll(x, s_j))`` elementwise over the candidate
+    ``shifts`` (``[(dim, shift), ...]``); with a ``threshold``
+    ``(B, 1, 1, 1)``, a candidate counts only where its L1 distance to the
+    node is below it. The gradient goes to the element that gave each
+    maximum."""
+    return _AxialMax.apply(x, shifts, threshold)
 
 
 def _l1(x, y):
@@ -117,21 +105,4 @@ def daga_threshold(x):
     return mean - variance.sqrt()
 
 
-def daga_aggregate(x, stride=2):
-    """GreedyViG's DAGA: ``max_j (x_j - x_i)`` over the node and those of its
-    axial neighbours closer than :func:`daga_threshold` (L1 distance).
-
-    Args:
-        x (Tensor): node features ``(B, C, H, W)``.
-        stride (int): every ``stride``-th row and column is a candidate.
-
-    Returns:
-        Tensor: ``(B, C, H, W)``, never below zero.
-    """
-    shifts = axial_shifts(*x.shape[-2:], stride)
-    threshold = daga_threshold(x.detach())  # a decision: no gradient
-    return _AxialMax.apply(x, shifts, threshold) - x
-
-
-__all__ = ['axial_shifts', 'svga_aggregate', 'daga_threshold',
-           'daga_aggregate']
+__all__ = ['axial_shifts', 'axial_max', 'daga_threshold']

@@ -12,8 +12,8 @@ stored as an ``N x M`` tensor. It is the inner product of two low-rank
 factors (one row per query, one per key) and is formed per chunk.
 
 While ``torch.onnx.export`` or ``torch.compile`` captures a graph
-(:func:`capturing_graph`), the same neighbours come from fixed-size ops
-instead: one distance block, a top-k of the constant ``k * dilation`` (what
+(:func:`capturing_graph`), :class:`~mmvig.ops.KNNGraph` takes the same
+neighbours from fixed-size ops instead (:func:`fixed_size_knn_graph`): one distance block, a top-k of the constant ``k * dilation`` (what
 TensorRT requires) over keys padded with ``+inf``, and the small-input clamp
 computed in the graph, so that one graph serves every input size.
 
@@ -142,11 +142,6 @@ def knn_graph(x, y=None, k=9, dilation=1, *, stochastic=False, epsilon=0.2,
     check_int('dilation', dilation, owner='knn_graph')
     check_range('epsilon', epsilon, 0, 1, owner='knn_graph')
     check_chunk_bytes('max_chunk_bytes', max_chunk_bytes, owner='knn_graph')
-    if capturing_graph():  # the model's own shapes, sizes unknown here
-        with torch.autocast(x.device.type, enabled=False):
-            return _knn_graph_fixed_k(
-                x, y, k, dilation, pos_factors,
-                epsilon if stochastic and training else 0)
     if x.dim() != 3 or y is not None and (y.dim() != 3
                                           or y.shape[:2] != x.shape[:2]):
         raise ValueError(
@@ -219,9 +214,11 @@ def _nearest_keys(x, y, span, pos_factors, max_chunk_bytes):
     return torch.cat(nearest, dim=1) if len(nearest) > 1 else nearest[0]
 
 
-def _knn_graph_fixed_k(x, y, k, dilation, pos_factors, sample_probability):
-    """:func:`knn_graph` as fixed-size ops: the neighbours of the eager path
-    wherever the keys are at least ``k``.
+def fixed_size_knn_graph(x, y=None, k=9, dilation=1, *, pos_factors=None,
+                         sample_probability=0.):
+    """:func:`knn_graph` as fixed-size ops (what exported and compiled graphs
+    run): the neighbours of the eager path wherever the keys are at least
+    ``k``. Ranked in float32 at least, autocast or not.
 
     ``k * dilation`` keys at ``+inf`` distance are appended, so that the
     top-k of that constant size exists for any number of keys ``M``; the
@@ -233,6 +230,13 @@ def _knn_graph_fixed_k(x, y, k, dilation, pos_factors, sample_probability):
     The stochastic variant draws in tensor ops too (``.item()`` would break
     a compiled graph).
     """
+    with torch.autocast(x.device.type, enabled=False):
+        return _fixed_size_neighbours(x, y, k, dilation, pos_factors,
+                                      sample_probability)
+
+
+def _fixed_size_neighbours(x, y, k, dilation, pos_factors,
+                           sample_probability):
     x, y, pos_factors = _normalized(x, y, pos_factors)
     span = k * dilation
     pad_keys = (0, span)
@@ -257,5 +261,6 @@ def _knn_graph_fixed_k(x, y, k, dilation, pos_factors, sample_probability):
 
 __all__ = [
     'DEFAULT_CHUNK_BYTES', 'capturing_graph', 'sincos_pos_embed_2d',
-    'relative_pos_factors', 'clamp_neighbours', 'knn_graph'
+    'relative_pos_factors', 'clamp_neighbours', 'knn_graph',
+    'fixed_size_knn_graph'
 ]

@@ -1,14 +1,16 @@
+import copy
+
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from mmvig.models import PyramidViG, ViG, ViGClsHead
-from mmvig.models.layers import blocks
-from mmvig.ops import knn_graph
-from ..helpers import assert_same_neighbours, rounding_tol
+from mmvig.ops import FixedSizeKNNGraph, KNNGraph, graph_builders
+from mmvig.ties import count_tie_flips, knn_distances, knn_tie_tol
 
-# Trainable parameters with the 1000-class head (VIG_FACTS.md).
+# Trainable parameters with the 1000-class head, as the authors' models count
+# them (docs/models.md).
 OFFICIAL_PARAMS_M = {
     (ViG, 'tiny'): 7.185, (ViG, 'small'): 22.748, (ViG, 'base'): 86.842,
     (PyramidViG, 'tiny'): 10.714, (PyramidViG, 'small'): 27.252,
@@ -181,31 +183,46 @@ def test_layer_depth_for_lr_decay():
     assert vig.get_layer_depth('blocks.11.grapher.fc1.conv.weight') == (12, 14)
 
 
-def test_dense_knn_option_gives_the_same_graphs(monkeypatch):
+def test_graph_builder_is_chosen_from_the_config():
+    """``graph_cfg`` picks each Grapher's builder (its options from the
+    config, k and dilation from the backbone's schedule), in a config built
+    through mmpretrain's registry as users write it."""
+    from mmpretrain.registry import MODELS
+    model = MODELS.build(dict(
+        type='mmvig.PyramidViG', arch='tiny', graph_cfg=dict(
+            type='mmvig.FixedSizeKNNGraph', stochastic=True, epsilon=0.5)))
+    builders = [g.graph for g, _ in model._graph_layers()]
+    assert all(type(b) is FixedSizeKNNGraph and b.stochastic and
+               b.epsilon == 0.5 for b in builders)
+    assert [b.dilation for b in builders] == [1, 1, 1, 1, 2, 2, 2, 2, 3, 3,
+                                              3, 3]
+    default = PyramidViG('tiny')
+    assert all(type(g.graph) is KNNGraph for g, _ in default._graph_layers())
+    with pytest.raises(ValueError, match="graph_cfg sets 'k', which the "
+                       'backbone schedules per block'):
+        PyramidViG('tiny', graph_cfg=dict(type='mmvig.KNNGraph', k=5))
+    with pytest.raises(TypeError, match='Grapher: graph_cfg must build a '
+                       'KNNGraph \\(or a subclass\\), got SVGAGraph'):
+        ViG('tiny', graph_cfg=dict(type='mmvig.SVGAGraph'))
+
+
+def test_dense_knn_option_gives_the_same_graphs():
     """Every block's chunked graph is the dense graph of the same features,
     up to float32 ties (float64 distances decide)."""
+    model = PyramidViG('tiny', graph_cfg=dict(
+        type='mmvig.KNNGraph', max_chunk_bytes=4096)).eval()
+    assert all(g.graph.max_chunk_bytes == 4096
+               for g, _ in model._graph_layers())
     calls = []
-
-    def recording(x, y, *args, **kwargs):
-        calls.append((x, y, args, kwargs))
-        return knn_graph(x, y, *args, **kwargs)
-
-    monkeypatch.setattr(blocks, 'knn_graph', recording)
-    model = PyramidViG('tiny', knn_chunk_bytes=4096).eval()
-    assert all(g.knn_chunk_bytes == 4096 for g, _ in model._graph_layers())
-    assert all(g.knn_chunk_bytes is None for g, _ in PyramidViG(
-        'tiny', knn_chunk_bytes=None)._graph_layers())
+    for builder in graph_builders(model):
+        builder.register_forward_hook(
+            lambda builder, args, out: calls.append((builder, args, out)))
     with torch.no_grad():
         model(torch.randn(1, 3, 96, 128))
     assert len(calls) == sum(model.depths)
-    for x, y, args, kwargs in calls:
-        assert kwargs['max_chunk_bytes'] == 4096
-        chunked = knn_graph(x, y, *args, **kwargs)
-        dense = knn_graph(x, y, *args, **dict(kwargs, max_chunk_bytes=None))
-        query, key = kwargs['pos_factors']
-        xd = F.normalize(x.double(), dim=1).transpose(1, 2)
-        yd = xd if y is None else F.normalize(y.double(), dim=1).transpose(1, 2)
-        dist = torch.cdist(xd, yd)**2 + (query @ key.t()).double()
-        tol = rounding_tol(2 * x.shape[1] + 2,
-                           4 + (query.abs() @ key.abs().t()).max())
-        assert_same_neighbours(chunked, dense, dist, tol)
+    for builder, (x, y, pos), chunked in calls:
+        dense = copy.deepcopy(builder)
+        dense.max_chunk_bytes = None
+        dist, bias_scale = knn_distances(x, y, pos)
+        assert count_tie_flips(chunked, dense.forward(x, y, pos), dist,
+                               knn_tie_tol(x.shape[1], bias_scale)) >= 0

@@ -7,40 +7,37 @@ import torch
 import torch.nn as nn
 
 from mmvig.models import PyramidViG, ViG
-from mmvig.models.layers import ConvGELU, blocks
+from mmvig.analysis import randomize_norms
+from mmvig.models.layers import ConvGELU
+from mmvig.ops import graph_builders
+from mmvig.ties import record_graphs
 from ..helpers import assert_close_rounding
-from .vig_reference import randomize_norms
 
 
 class ReplayGraphs:
-    """Records the plain model's KNN graphs, then hands them to the fused
-    model after checking that it found (nearly) the same ones: folding the
-    norms changes rounding, which may flip a near-tied neighbour."""
+    """Hands the recorded graphs of the plain model to the fused model's
+    builders (forward hooks), counting the nodes where the fused model found
+    other neighbours: folding the norms changes rounding, which may flip a
+    near-tied neighbour."""
 
-    def __init__(self, monkeypatch):
-        self.graphs, self.replaying, self.calls = [], False, 0
-        self.nodes = self.differing = 0
-        original = blocks.knn_graph
+    def __init__(self, model, graphs):
+        self.graphs, self.calls, self.nodes, self.differing = graphs, 0, 0, 0
+        for builder in graph_builders(model):
+            builder.register_forward_hook(self.replay)
 
-        def knn(*args, **kwargs):
-            graph = original(*args, **kwargs)
-            if not self.replaying:
-                self.graphs.append(graph)
-                return graph
-            recorded = self.graphs[self.calls]
-            self.calls += 1
-            self.nodes += graph.shape[0] * graph.shape[1]
-            self.differing += int((graph != recorded).any(-1).sum())
-            return recorded
-
-        monkeypatch.setattr(blocks, 'knn_graph', knn)
+    def replay(self, builder, args, graph):
+        recorded = self.graphs[self.calls]
+        self.calls += 1
+        self.nodes += graph.shape[0] * graph.shape[1]
+        self.differing += int((graph != recorded).any(-1).sum())
+        return recorded
 
 
 @pytest.mark.parametrize('build', [
     lambda: ViG(dict(depth=3, channels=48), out_indices=(0, 2)),
     lambda: PyramidViG('tiny', out_indices=(0, 1, 2, 3)),
 ], ids=['vig', 'pvig'])
-def test_fused_model_gives_the_same_outputs(build, monkeypatch):
+def test_fused_model_gives_the_same_outputs(build):
     model = build()
     model.init_weights()
     randomize_norms(model)
@@ -50,11 +47,11 @@ def test_fused_model_gives_the_same_outputs(build, monkeypatch):
                    for m in fused.modules())
     assert any(isinstance(m, ConvGELU) for m in fused.modules())
 
-    graphs = ReplayGraphs(monkeypatch)
     x = torch.randn(2, 3, 224, 160)
     with torch.no_grad():
-        expected = model(x)
-        graphs.replaying = True
+        with record_graphs(model) as recorded:
+            expected = model(x)
+        graphs = ReplayGraphs(fused, recorded)
         got = fused(x)
     assert graphs.calls == len(graphs.graphs) > 0
     assert graphs.differing <= 0.01 * graphs.nodes

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mmvig.models import PyramidViG, ViG, ViGClsHead
-from mmvig.models.layers import blocks
+from mmvig.ops import graph_builders
 
 SMALL = {
     PyramidViG: dict(depths=[1, 1, 2, 1], channels=[16, 32, 48, 64]),
@@ -62,24 +62,22 @@ def test_autocast_forward_and_training_step_are_finite(cls):
         assert torch.isfinite(head(model(x))).all()
 
 
-def test_graph_under_autocast_is_ranked_in_float32(monkeypatch):
+def test_graph_under_autocast_is_ranked_in_float32():
     """Under autocast the Grapher's features are bfloat16; the KNN ranks
     them in float32 (the graph of those features, not of a bfloat16
     distance matrix)."""
     seen = []
-    original = blocks.knn_graph
 
-    def recording(x, y, *args, **kwargs):
-        index = original(x, y, *args, **kwargs)
-        seen.append((x.dtype, index, original(
-            x.float(), None if y is None else y.float(), *args,
-            **dict(kwargs, pos_factors=tuple(
-                f.float() for f in kwargs['pos_factors'])
-                if kwargs['pos_factors'] else None))))
-        return index
+    def recording(builder, args, index):
+        x, y, pos = args
+        with torch.autocast('cpu', enabled=False):
+            seen.append((x.dtype, index, builder.forward(  # no hook again
+                x.float(), None if y is None else y.float(),
+                None if pos is None else tuple(f.float() for f in pos))))
 
-    monkeypatch.setattr(blocks, 'knn_graph', recording)
     model = _model(PyramidViG).eval()
+    for builder in graph_builders(model):
+        builder.register_forward_hook(recording)
     with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
         model(torch.randn(1, 3, 96, 80))
     assert len(seen) == sum(model.depths)

@@ -3,13 +3,15 @@ same weights, loaded through mmpretrain's and the authors' key layouts."""
 import pytest
 import torch
 from mmpretrain.models.backbones import PyramidVig, Vig
+from mmpretrain.models.backbones.vig import DenseDilatedKnnGraph
 from mmpretrain.models.heads import VigClsHead
 
+from mmvig.analysis import randomize_norms
 from mmvig.checkpoint import to_mmvig_layout
 from mmvig.models import PyramidViG, ViG, ViGClsHead
+from mmvig.ties import follow_graphs, record_graphs
 from ..helpers import assert_close_rounding
-from .vig_reference import (ARCHS, TieAlignedGraphs, authors_layout,
-                            randomize_norms)
+from .vig_reference import ARCHS, authors_layout
 
 OURS = {'ViG': ViG, 'PyramidViG': PyramidViG}
 THEIRS = {'Vig': Vig, 'PyramidVig': PyramidVig}
@@ -21,7 +23,7 @@ def _backbone_state(state_dict):
 
 
 @pytest.mark.parametrize('ours,theirs,arch', ARCHS)
-def test_backbone_parity(ours, theirs, arch, monkeypatch):
+def test_backbone_parity(ours, theirs, arch):
     torch.manual_seed(0)
     reference = THEIRS[theirs](arch)
     reference.eval()  # mmpretrain's train() returns None: no chaining
@@ -43,16 +45,21 @@ def test_backbone_parity(ours, theirs, arch, monkeypatch):
     assert from_authors.keys() == converted.keys()
     assert all(torch.equal(from_authors[k], converted[k]) for k in converted)
 
-    graphs = TieAlignedGraphs(monkeypatch)
+    # mmvig follows the reference's graphs, each difference checked to be
+    # a tie, so that both continue on the same graph.
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
-        expected = reference(x)[-1]  # first: records the reference graphs
-        got = model(x)[-1]
-    assert graphs.calls == len(graphs.reference) > 0
+        with record_graphs(reference, DenseDilatedKnnGraph,
+                           select=lambda edges: edges[0]) as graphs:
+            expected = reference(x)[-1]
+        calls = len(graphs)
+        with follow_graphs(model, graphs) as stats:
+            got = model(x)[-1]
+    assert stats['calls'] == calls > 0 and not graphs
     scale = expected.abs().max()
     err = (got - expected).abs().max()
     assert err <= 1e-4 * scale, (
-        f'max |diff| {err} vs scale {scale} ({graphs.flips} tied nodes)')
+        f'max |diff| {err} vs scale {scale} ({stats["flips"]} tied nodes)')
 
 
 def test_head_parity_through_both_layouts():

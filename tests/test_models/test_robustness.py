@@ -13,11 +13,15 @@ from mmvig.models import (DistilledViGClsHead, GreedyViG, MobileViG,
                           PyramidViG, ViG, ViGClsHead)
 from mmvig.models.layers import Grapher
 from mmvig.models.necks import SimpleFeaturePyramid
-from mmvig.ops import GraphConv
+from mmvig.models.layers import GraphConv
 
 TINY_PYRAMID = dict(depths=[1, 1, 1, 1], channels=[8, 16, 24, 32])
 #: Pyramid ViG-Ti's blocks (and so its graphs), narrow to run fast.
 NARROW_TINY = dict(depths=[2, 2, 6, 2], channels=[8, 16, 24, 32])
+
+
+def knn(**options):
+    return dict(type='mmvig.KNNGraph', **options)
 
 
 @pytest.mark.parametrize('build,message', [
@@ -26,13 +30,19 @@ NARROW_TINY = dict(depths=[2, 2, 6, 2], channels=[8, 16, 24, 32])
     (lambda: PyramidViG(k=-3), r'k must be an integer >= 1, got -3'),
     (lambda: PyramidViG(k=9.0), r'k must be an integer >= 1, got 9.0'),
     (lambda: PyramidViG(in_channels=0), r'in_channels must be an integer'),
-    (lambda: PyramidViG(epsilon=-0.1), r'epsilon must be in \[0, 1\], got'),
+    (lambda: PyramidViG(graph_cfg=dict(type='mmvig.KNNGraph', epsilon=-0.1)),
+     r'KNNGraph: epsilon must be in \[0, 1\], got'),
     (lambda: PyramidViG(drop_path_rate=1.0),
      r'drop_path_rate must be in \[0, 1\), got 1.0'),
     (lambda: PyramidViG(train_size=16),
      r'train_size must be an integer >= 32, got 16'),
-    (lambda: PyramidViG(knn_chunk_bytes=0),
-     r'knn_chunk_bytes must be an integer >= 1, got 0'),
+    (lambda: PyramidViG(graph_cfg=dict(type='mmvig.KNNGraph',
+                                       max_chunk_bytes=0)),
+     r'max_chunk_bytes must be an integer >= 1, got 0'),
+    (lambda: PyramidViG(graph_cfg=dict(type='mmvig.NoSuchGraph')),
+     r"graph_cfg type 'mmvig.NoSuchGraph' is not a registered graph builder; "
+     r'mmvig has mmvig.DAGAGraph, mmvig.FixedSizeKNNGraph'),
+    (lambda: PyramidViG(graph_cfg='knn'), r'graph_cfg must be a dict'),
     (lambda: PyramidViG(reduce_ratios=(4, 2, 1)),
      r'reduce_ratios must have 4 entries \(one per stage\), got \[4, 2, 1\]'),
     (lambda: PyramidViG(reduce_ratios=(4, 0, 1, 1)),
@@ -68,12 +78,13 @@ NARROW_TINY = dict(depths=[2, 2, 6, 2], channels=[8, 16, 24, 32])
     (lambda: ViG(train_size=8), r'train_size must be an integer >= 16'),
     (lambda: ViG(drop_path_rate=-0.5), r'drop_path_rate must be in \[0, 1\)'),
     # Grapher and GraphConv
-    (lambda: Grapher(16, k=0), r'Grapher: k must be an integer >= 1, got 0'),
-    (lambda: Grapher(16, dilation=0), r'Grapher: dilation must be an integer'),
+    (lambda: Grapher(16, knn(k=0)), r'KNNGraph: k must be an integer >= 1'),
+    (lambda: Grapher(16, knn(dilation=0)), r'KNNGraph: dilation must be an'),
     (lambda: Grapher(16, reduce_ratio=0), r'reduce_ratio must be an integer'),
-    (lambda: Grapher(16, epsilon=2), r'epsilon must be in \[0, 1\], got 2'),
+    (lambda: Grapher(16, knn(epsilon=2)), r'epsilon must be in \[0, 1\], got 2'),
     (lambda: Grapher(16, drop_path=1), r'drop_path must be in \[0, 1\)'),
-    (lambda: Grapher(16, knn_chunk_bytes=-1), r'knn_chunk_bytes must be an'),
+    (lambda: Grapher(16, knn(max_chunk_bytes=-1)),
+     r'max_chunk_bytes must be an'),
     (lambda: Grapher(0), r'Grapher: channels must be an integer >= 1, got 0'),
     (lambda: GraphConv(16, 30), r"GraphConv\('mr'\): out_channels must be "
      r'divisible by 4'),
@@ -83,7 +94,7 @@ NARROW_TINY = dict(depths=[2, 2, 6, 2], channels=[8, 16, 24, 32])
     (lambda: GraphConv(16, 32, 'gat'), r"unknown graph conv type 'gat'"),
 ])
 def test_bad_arguments_are_refused_when_built(build, message):
-    with pytest.raises((ValueError, TypeError), match=message):
+    with pytest.raises((ValueError, TypeError, KeyError), match=message):
         build()
 
 
@@ -95,7 +106,7 @@ def test_more_neighbours_than_keys_works_with_one_warning_per_size():
     # k=200 exceeds the 49 keys of the last stage at 224 (it crashed with a
     # dilation of 0): every block clamps to the keys it has.
     model = PyramidViG(NARROW_TINY, k=200, out_indices=(0, 3)).eval()
-    assert all(g.dilation == 1 for g, _ in model._graph_layers())
+    assert all(g.graph.dilation == 1 for g, _ in model._graph_layers())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         with torch.no_grad():

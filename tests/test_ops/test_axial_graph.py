@@ -1,10 +1,17 @@
-"""Axial graphs (SVGA, DAGA) against node-by-node loops, and their
-properties."""
+"""Axial graphs (SVGA, DAGA: their builders and the max-relative aggregate)
+against node-by-node loops, and their properties."""
 import pytest
 import torch
 
-from mmvig.ops import (axial_shifts, daga_aggregate, daga_threshold,
-                       svga_aggregate)
+from mmvig.ops import DAGAGraph, SVGAGraph, axial_shifts, daga_threshold
+
+
+def svga_aggregate(x, stride):
+    return SVGAGraph(stride)(x).max_relative(x)
+
+
+def daga_aggregate(x, stride):
+    return DAGAGraph(stride)(x).max_relative(x)
 
 
 def _candidates(h, w, height, width, stride):
@@ -85,7 +92,10 @@ def test_threshold_of_a_single_node_is_finite():
 def test_axial_shifts_and_bad_stride():
     assert axial_shifts(5, 3, 2) == [(2, 2), (2, 4), (3, 2)]
     with pytest.raises(ValueError, match='stride must be >= 1, got 0'):
-        svga_aggregate(torch.randn(1, 2, 4, 4), 0)
+        axial_shifts(4, 4, 0)
+    with pytest.raises(ValueError, match='SVGAGraph: stride must be an '
+                       'integer >= 1, got 0'):
+        SVGAGraph(0)
 
 
 def _autograd_formulation(x, stride, graph):

@@ -4,7 +4,8 @@ import pytest
 import torch
 from mmpretrain.models.backbones.vig import GraphConv2d
 
-from mmvig.ops import GraphConv, gather_neighbours, max_relative
+from mmvig.models.layers import GraphConv
+from mmvig.ops import gather_neighbours, max_relative
 from ..helpers import assert_close_rounding
 
 graph_conv_module = importlib.import_module('mmvig.ops.graph_conv')

@@ -1,4 +1,4 @@
-"""mmvig.engine: the config handling and CPU-distributed set-up of the
+"""mmvig.launch: the config handling and CPU-distributed set-up of the
 tools."""
 import os
 import subprocess
@@ -11,7 +11,7 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
-from mmvig.engine import add_shared_args, prepare_config, setup_distributed
+from mmvig.launch import add_shared_args, prepare_config, setup_distributed
 from ..helpers import free_port, load_tool
 from .conftest import DIGITS_CONFIG
 
@@ -70,7 +70,7 @@ GLOO_CHECK = textwrap.dedent('''
     import torch, torch.distributed as dist, torch.nn as nn
     from mmengine.config import Config
     from mmengine.registry import MODEL_WRAPPERS
-    from mmvig.engine import setup_distributed
+    from mmvig.launch import setup_distributed
     cfg = Config(dict(launcher='pytorch',
                       env_cfg=dict(dist_cfg=dict(backend='nccl'))))
     setup_distributed(cfg)

@@ -3,10 +3,10 @@ import torch
 from mmpretrain.models.backbones import Vig
 
 from mmvig.checkpoint import load_file
+from mmvig.analysis import randomize_norms
 from mmvig.models import ViG
 from ..helpers import run_tool
-from ..test_models.vig_reference import (authors_layout, random_authors_head,
-                                          randomize_norms)
+from ..test_models.vig_reference import authors_layout, random_authors_head
 
 TOOL = 'tools/model_converters/vig2mmvig.py'
 

@@ -19,6 +19,7 @@ comparison, with the distances computed and ranked in the low precision
 Prints the share of nodes whose neighbour set equals the float32 model's.
 """
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -27,42 +28,43 @@ import torch.nn.functional as F
 
 import mmvig  # noqa: F401  (modules, safe checkpoint loading)
 from mmvig.checkpoint import CheckpointError
-from mmvig.models.layers import blocks
+from mmvig.models.layers import Grapher
+from mmvig.ops import KNNGraph, replace_builders
+from mmvig.ties import record_graphs
 
 
-def knn_in_low_precision(x, y=None, k=9, dilation=1, *, pos_factors=None,
-                         **_):
-    """The KNN with distances computed and ranked in ``x``'s dtype (the
+class LowPrecisionKNN(KNNGraph):
+    """The KNN with distances computed and ranked in the queries' dtype (the
     alternative mmvig does not take), densely."""
-    x = F.normalize(x, dim=1)
-    y = x if y is None else F.normalize(y, dim=1)
-    k, dilation = mmvig.ops.clamp_neighbours(k, dilation, y.shape[-1])
-    dist = y.pow(2).sum(1, keepdim=True) - 2 * x.transpose(1, 2) @ y
-    if pos_factors is not None:
-        query, key = (f.to(x.dtype) for f in pos_factors)
-        dist = dist + query @ key.t()
-    return dist.topk(k * dilation, dim=-1,
-                     largest=False).indices[..., ::dilation]
+
+    def forward(self, x, y=None, pos_factors=None):
+        x = F.normalize(x, dim=1)
+        y = x if y is None else F.normalize(y, dim=1)
+        k, dilation = self.clamped(y.shape[-1])
+        dist = y.pow(2).sum(1, keepdim=True) - 2 * x.transpose(1, 2) @ y
+        if pos_factors is not None:
+            query, key = (f.to(x.dtype) for f in pos_factors)
+            dist = dist + query @ key.t()
+        return dist.topk(k * dilation, dim=-1,
+                         largest=False).indices[..., ::dilation]
 
 
-def record_graphs(model, inputs, autocast_dtype=None, knn=None):
-    """Neighbour indices of every Grapher call, in forward order."""
-    graphs = []
-    original = blocks.knn_graph
+def ranking(model, low_precision):
+    """Within the block, ``model``'s graphs are ranked in low precision
+    (:class:`LowPrecisionKNN`) if asked, else as mmvig ranks them."""
+    if not low_precision:
+        return contextlib.nullcontext()
+    return replace_builders(model, lambda builder: LowPrecisionKNN(
+        builder.k, builder.dilation))
 
-    def recording(*args, **kwargs):
-        index = (knn or original)(*args, **kwargs)
-        graphs.append(index)
-        return index
 
-    blocks.knn_graph = recording
-    try:
-        with torch.no_grad(), torch.autocast(
-                inputs.device.type, dtype=autocast_dtype,
-                enabled=autocast_dtype is not None):
-            model.extract_feat(inputs)
-    finally:
-        blocks.knn_graph = original
+def end_to_end_graphs(model, inputs, dtype=None, low_precision=False):
+    """Neighbour indices of every Grapher of the whole model under autocast
+    to ``dtype`` (``None``: float32), in forward order."""
+    with ranking(model, low_precision), record_graphs(model) as graphs, \
+            torch.no_grad(), torch.autocast(inputs.device.type, dtype=dtype,
+                                            enabled=dtype is not None):
+        model.extract_feat(inputs)
     return graphs
 
 
@@ -83,10 +85,9 @@ def parse_args():
     return parser.parse_args()
 
 
-def per_block_graphs(model, inputs, dtype=None, knn=None):
+def per_block_graphs(model, inputs, dtype=None, low_precision=False):
     """Each Grapher's graph of the float32 model's input to it."""
-    graphers = [m for m in model.backbone.modules()
-                if isinstance(m, blocks.Grapher)]
+    graphers = [m for m in model.backbone.modules() if isinstance(m, Grapher)]
     block_inputs = []
     handles = [g.register_forward_pre_hook(
         lambda _, args: block_inputs.append(args[0])) for g in graphers]
@@ -96,15 +97,10 @@ def per_block_graphs(model, inputs, dtype=None, knn=None):
     finally:
         for handle in handles:
             handle.remove()
-    original = blocks.knn_graph
-    blocks.knn_graph = knn or original
-    try:
-        with torch.no_grad(), torch.autocast(
-                inputs.device.type, dtype=dtype, enabled=dtype is not None):
-            return [g.neighbours(g.fc1(x))[1]
-                    for g, x in zip(graphers, block_inputs)]
-    finally:
-        blocks.knn_graph = original
+    with ranking(model, low_precision), torch.no_grad(), torch.autocast(
+            inputs.device.type, dtype=dtype, enabled=dtype is not None):
+        return [g.neighbours(g.fc1(x))[1]
+                for g, x in zip(graphers, block_inputs)]
 
 
 def main():
@@ -127,13 +123,13 @@ def main():
                                        batch_size=args.batch):
         inputs = model.data_preprocessor(batch)['inputs']
         for scope, graphs in (('per block', per_block_graphs),
-                              ('end to end', record_graphs)):
+                              ('end to end', end_to_end_graphs)):
             reference = graphs(model, inputs)
             for dtype in (torch.bfloat16, torch.float16):
-                for ranking, knn in (('float32', None),
-                                     ('low', knn_in_low_precision)):
-                    run = graphs(model, inputs, dtype, knn)
-                    count = runs.setdefault((scope, dtype, ranking), [0, 0])
+                for ranked_in, low in (('float32', False), ('low', True)):
+                    run = graphs(model, inputs, dtype, low)
+                    count = runs.setdefault((scope, dtype, ranked_in),
+                                            [0, 0])
                     for got, expected in zip(run, reference):
                         count[0] += same_sets(got, expected).sum().item()
                         count[1] += expected.shape[0] * expected.shape[1]

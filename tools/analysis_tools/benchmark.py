@@ -6,9 +6,9 @@
 Both implementations of the arch get the same weights (mmpretrain's random
 initialisation with randomised norm statistics, converted with
 :func:`mmvig.checkpoint.to_mmvig_layout`), backbone plus classification
-head. Before any timing their logits are compared: a node whose neighbours
-differ must be a tie by mmpretrain's own distances, and then both continue
-on mmpretrain's graph (exactly what the parity tests check).
+head. Before any timing their logits are compared: mmvig follows
+mmpretrain's graphs, each node where they differ checked to be a tie
+(:mod:`mmvig.ties`, exactly what the parity tests check).
 
 Timing runs every variant in turn, repetition after repetition, together
 with a 2048^3 fp32 matmul that measures the machine's GEMM peak under the
@@ -33,7 +33,7 @@ Their memory is not reported (``-``): ONNX Runtime allocates outside
 torch, and the compiled graph's buffers largely before the profiled step.
 
 ``--knn`` adds the graph construction of one stage-1 Grapher of a Pyramid
-ViG at detection size, dense (``knn_chunk_bytes=None``) against the default
+ViG at detection size, dense (``max_chunk_bytes=None``) against the default
 memory-bounded chunks, measured the same way.
 
 mmpretrain's port only runs at 224x224; at other sizes only mmvig is timed.
@@ -54,38 +54,21 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.utils import ProgressBar
-from mmpretrain.models.backbones import PyramidVig, Vig
+from mmpretrain.models import backbones as mmpretrain_backbones
+from mmpretrain.models.backbones.vig import DenseDilatedKnnGraph
 from mmpretrain.models.heads import VigClsHead
-from pytest import MonkeyPatch
 from torch.profiler import ProfilerActivity, profile
 
-from mmvig.analysis import (count_flops, machine_summary,
+from mmvig.analysis import (count_flops, machine_summary, randomize_norms,
                             time_interleaved)
 from mmvig.checkpoint import to_mmvig_layout
-from mmvig.deployment import (OnnxRuntimeModel, compare_outputs, export_onnx,
-                              record_graphs)
-from mmvig.models import (ARCH_NAMES, DistilledViGClsHead, GreedyViG,
-                          MobileViG, PyramidViG, ViG, ViGClsHead)
+from mmvig.deployment import OnnxRuntimeModel, compare_outputs, export_onnx
+from mmvig.models import MODEL_NAMES, PyramidViG, model_name
+from mmvig.ties import follow_graphs, record_graphs, relative_errors
 
-# The parity tests' helpers: randomised norms and tie-aligned graphs, so
-# that the tool checks exactly what the tests check.
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
-from tests.test_models.vig_reference import (  # noqa: E402
-    TieAlignedGraphs, randomize_norms)
-
-MMPRETRAIN = {ViG: Vig, PyramidViG: PyramidVig}
-ARCHS = {name: (ours, MMPRETRAIN[ours], arch)
-         for name, (ours, arch) in ARCH_NAMES.items()}
 REFERENCE_SIZE = (224, 224)
 #: The inference runtimes of ``--deploy``.
 DEPLOYED = ['torch.compile', 'ONNX Runtime']
-# name -> (class, arch, hidden width of the head): timed without a reference.
-FAMILY = {
-    f'{prefix}-{arch}': (cls, arch, 512 if arch in ('ti', 's')
-                         and cls is MobileViG else 768)
-    for prefix, cls in (('mobilevig', MobileViG), ('greedyvig', GreedyViG))
-    for arch in cls.arch_settings
-}
 
 
 class Classifier(nn.Module):
@@ -104,19 +87,19 @@ class Classifier(nn.Module):
 
 
 def build_pair(name, num_classes=1000):
-    """mmpretrain's and mmvig's classifier with the same weights (for the
-    :data:`FAMILY`, ``None`` and mmvig's)."""
-    if name in FAMILY:
-        cls, arch, hidden = FAMILY[name]
-        backbone = cls(arch)
-        return None, Classifier(backbone, DistilledViGClsHead(
-            num_classes, backbone.out_channels[-1], hidden_channels=hidden))
-    ours_cls, theirs_cls, arch = ARCHS[name]
-    backbone = ours_cls(arch)
-    channels = backbone.out_channels[-1]
-    ours = Classifier(backbone, ViGClsHead(num_classes, channels))
+    """mmpretrain's and mmvig's classifier with the same weights (``None``
+    and mmvig's for a model mmpretrain has no port of)."""
+    spec = model_name(name)
+    backbone = spec.build_backbone()
+    ours = Classifier(backbone, spec.build_head(backbone.out_channels[-1],
+                                                num_classes))
+    if spec.mmpretrain is None:
+        return None, ours
     torch.manual_seed(0)
-    theirs = Classifier(theirs_cls(arch), VigClsHead(num_classes, channels))
+    theirs = Classifier(
+        getattr(mmpretrain_backbones, spec.mmpretrain)(spec.arch),
+        VigClsHead(num_classes, backbone.out_channels[-1],
+                   hidden_dim=spec.hidden_channels))
     randomize_norms(theirs)
     converted, _, _ = to_mmvig_layout(theirs.state_dict())
     ours.load_state_dict(converted)
@@ -180,12 +163,13 @@ def check_logits(theirs, ours, images):
     """Max |difference| of the logits over their scale, and the number of
     tied nodes where mmvig took mmpretrain's neighbours."""
     theirs.eval(), ours.eval()
-    with MonkeyPatch.context() as monkeypatch, torch.no_grad():
-        graphs = TieAlignedGraphs(monkeypatch)
-        expected = theirs(images)  # first: records the reference graphs
-        got = ours(images)
-    scale = expected.abs().max()
-    return float((got - expected).abs().max() / scale), graphs.flips
+    with torch.no_grad():
+        with record_graphs(theirs, DenseDilatedKnnGraph,
+                           select=lambda edges: edges[0]) as graphs:
+            expected = theirs(images)
+        with follow_graphs(ours, graphs) as stats:
+            got = ours(images)
+    return relative_errors([got], [expected])[0], stats['flips']
 
 
 class Deployed:
@@ -193,15 +177,16 @@ class Deployed:
     ONNX Runtime on one dynamic export of the plain model, built once per
     arch for every batch.
 
-    The compiled model runs inside :func:`mmvig.deployment.record_graphs`
-    (``graphs``, the list it fills), which stays active for the whole run:
-    leaving it would recompile. Each compiled call starts the list afresh.
+    The compiled model's graphs are recorded (:func:`mmvig.ties.record_graphs`
+    in ``stack``, an ``ExitStack`` open for the whole run: removing the
+    hooks would recompile). Each compiled call starts the list afresh.
     """
 
-    def __init__(self, ours, fused, directory, graphs, size):
-        self.ours, self.fused, self.graphs = ours.eval(), fused.eval(), graphs
-        self.compiled = torch.compile(copy.deepcopy(fused),
-                                      options={'freezing': True})
+    def __init__(self, ours, fused, directory, stack, size):
+        self.ours, self.fused = ours.eval(), fused.eval()
+        compiled = copy.deepcopy(fused)
+        self.graphs = stack.enter_context(record_graphs(compiled))
+        self.compiled = torch.compile(compiled, options={'freezing': True})
         os.makedirs(directory, exist_ok=True)
         path = os.path.join(directory, 'model.onnx')
         export_onnx(ours, path, torch.randn(2, 3, *size), ['logits'])
@@ -246,7 +231,7 @@ def knn_comparison(arch, size, reps, progress):
         memory_format=torch.channels_last)
     chunked = copy.deepcopy(grapher).eval()
     dense = copy.deepcopy(grapher).eval()
-    dense.knn_chunk_bytes = None
+    dense.graph.max_chunk_bytes = None
     steps = {'dense': lambda: dense.neighbours(nodes),
              'chunked': lambda: chunked.neighbours(nodes)}
     assert torch.equal(steps['dense']()[1], steps['chunked']()[1])
@@ -254,9 +239,9 @@ def knn_comparison(arch, size, reps, progress):
     memory = {name: peak_memory(step) for name, step in steps.items()}
     info = dict(queries=grid[0] * grid[1],
                 keys=steps['chunked']()[0].shape[-1],
-                channels=model.channels[0], k=grapher.k,
-                dilation=grapher.dilation,
-                chunk_bytes=grapher.knn_chunk_bytes)
+                channels=model.channels[0], k=grapher.graph.k,
+                dilation=grapher.graph.dilation,
+                chunk_bytes=grapher.graph.max_chunk_bytes)
     return info, times, memory
 
 
@@ -270,7 +255,7 @@ def mib(nbytes):
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('archs', nargs='*', metavar='ARCH',
-                        help=f'any of {", ".join([*ARCHS, *FAMILY])}')
+                        help=f'any of {", ".join(MODEL_NAMES)}')
     parser.add_argument('--batch', type=int, nargs='+', default=[16],
                         help='one or more batch sizes')
     parser.add_argument('--size', type=int, nargs='+', default=[224],
@@ -286,7 +271,8 @@ def parse_args():
                         help='also compare the dense and chunked KNN at '
                         'detection size')
     parser.add_argument('--knn-arch', default='pvig-s',
-                        choices=[a for a in ARCHS if a.startswith('pvig')])
+                        choices=[name for name, spec in MODEL_NAMES.items()
+                                 if spec.backbone is PyramidViG])
     parser.add_argument('--knn-size', type=int, nargs=2, default=[1344, 800],
                         metavar=('WIDTH', 'HEIGHT'))
     parser.add_argument('--threads', type=int,
@@ -294,10 +280,10 @@ def parse_args():
     args = parser.parse_args()
     if not args.archs and not args.knn:
         parser.error('give archs to time, --knn, or both')
-    unknown = set(args.archs) - set(ARCHS) - set(FAMILY)
+    unknown = set(args.archs) - set(MODEL_NAMES)
     if unknown:
         parser.error(f'unknown archs {sorted(unknown)}; choose from '
-                     f'{", ".join([*ARCHS, *FAMILY])}')
+                     f'{", ".join(MODEL_NAMES)}')
     if len(args.size) not in (1, 2):
         parser.error('--size takes one or two numbers')
     args.size = (args.size * 2)[:2]  # (width, height)
@@ -327,7 +313,6 @@ def main():
     with contextlib.ExitStack() as stack:
         if args.deploy:
             directory = stack.enter_context(tempfile.TemporaryDirectory())
-            graphs = stack.enter_context(record_graphs())
         for name in args.archs:
             theirs, ours = build_pair(name)
             fused = copy.deepcopy(ours)
@@ -339,7 +324,7 @@ def main():
                 for mode in args.modes}
             flops = 2 * count_flops(ours, (1, 3, height, width))['total']
             deployed = args.deploy and Deployed(
-                ours, fused, os.path.join(directory, name), graphs,
+                ours, fused, os.path.join(directory, name), stack,
                 (height, width))
             for batch in args.batch:
                 images = torch.randn(batch, 3, height, width)
@@ -377,7 +362,7 @@ def main():
 
     knn = None
     if args.knn:
-        knn = knn_comparison(ARCHS[args.knn_arch][2], args.knn_size,
+        knn = knn_comparison(model_name(args.knn_arch).arch, args.knn_size,
                              args.reps, progress)
     print('\n')
     report(args, load, results, checks, deploy_checks, knn)

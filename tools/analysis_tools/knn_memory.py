@@ -49,7 +49,9 @@ def _max_rss_bytes():
 def build_model(args, chunk_bytes):
     """The measured model: a PyramidViG with its four outputs, or the
     segmentor of ``args.config`` without its pretrained weights."""
-    backbone = dict(knn_chunk_bytes=chunk_bytes, with_cp=args.with_cp)
+    backbone = dict(
+        graph_cfg=dict(type='mmvig.KNNGraph', max_chunk_bytes=chunk_bytes),
+        with_cp=args.with_cp)
     if args.config is None:
         return PyramidViG(arch=args.arch, out_indices=(0, 1, 2, 3),
                           **backbone)
@@ -140,7 +142,7 @@ def parse_args():
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--chunk-bytes', type=int,
                         default=DEFAULT_CHUNK_BYTES,
-                        help='knn_chunk_bytes of the chunked variant. '
+                        help='max_chunk_bytes of the chunked KNNGraph. '
                         'Defaults to %(default)s.')
     parser.add_argument(
         '--with-cp', action='store_true',
@@ -184,7 +186,7 @@ def main():
     for variant in args.variants:
         result = run_variant(args, variant)
         name = (f'chunked ({args.chunk_bytes / 2**20:g} MiB blocks)'
-                if variant == 'chunked' else 'dense (knn_chunk_bytes=None)')
+                if variant == 'chunked' else 'dense (max_chunk_bytes=None)')
         print(f'{name:<28} {result["peak_rss"] / gib:>8.2f} G '
               f'{result["increase"] / gib:>8.2f} G '
               f'{result["forward_s"]:>8.1f}s {result["backward_s"]:>8.1f}s')

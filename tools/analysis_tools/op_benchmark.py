@@ -131,11 +131,12 @@ def knn_section(reps, progress):
     num_keys = (side // ratio)**2
     query_pos, key_pos = relative_pos_factors(side, side, channels, num_keys)
     bias = (query_pos @ key_pos.t()).unsqueeze(0)  # mmpretrain's stored form
-    reference = DenseDilatedKnnGraph(k=grapher.k, dilation=1)
+    reference = DenseDilatedKnnGraph(k=grapher.graph.k, dilation=1)
     x, y = (m.contiguous().flatten(2).unsqueeze(-1) for m in (x_map, y_map))
     steps = dict(
         theirs=lambda: reference(x, y, bias)[0],
-        ours=lambda: knn_graph(x_map.flatten(2), y_map.flatten(2), grapher.k,
+        ours=lambda: knn_graph(x_map.flatten(2), y_map.flatten(2),
+                               grapher.graph.k,
                                pos_factors=(query_pos, key_pos)))
     # The two sum the distance terms in another order: a near-tie at the
     # k-th neighbour may rank the other way in the last bit.
@@ -144,7 +145,7 @@ def knn_section(reps, progress):
     times = time_interleaved(steps, reps, progress)
     return [f'KNN of one stage-1 Grapher of Pyramid ViG-S at 224x224, batch '
             f'{BATCH} ({side * side} queries, {num_keys} keys, {channels} '
-            f'channels, k={grapher.k}, relative-position bias; '
+            f'channels, k={grapher.graph.k}, relative-position bias; '
             f'{same:.4%} of the neighbour lists identical), ms:', '',
             '| mmpretrain | mmvig | speed-up |', '|---:|---:|---:|',
             f'| {times["theirs"] * 1e3:.0f} | {times["ours"] * 1e3:.0f} | '

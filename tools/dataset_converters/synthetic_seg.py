@@ -1,6 +1,6 @@
 """Write a small semantic segmentation dataset of synthetic scenes.
 
-The scenes of ``synthetic_coco.py`` (non-overlapping circles, triangles and
+The scenes of :mod:`mmvig.synthetic_scenes` (non-overlapping circles, triangles and
 squares of random colour, position, scale and rotation) on textured
 backgrounds (two random sine gratings over noise), with a label map per
 image: 0 for the background, 1-3 for the shapes in ``CLASSES`` order. The
@@ -15,14 +15,12 @@ writes ``img_dir/{train,val}/*.jpg`` and ``ann_dir/{train,val}/*.png``
 import argparse
 import os
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from synthetic_coco import CLASSES as SHAPES  # noqa: E402
-from synthetic_coco import make_scene  # noqa: E402
+from mmvig.synthetic_scenes import CLASSES as SHAPES
+from mmvig.synthetic_scenes import make_scene
 
 CLASSES = ('background', ) + SHAPES
 

@@ -1,5 +1,5 @@
-"""Convert an authors' or mmpretrain ViG / Pyramid ViG checkpoint to mmvig's
-key layout.
+"""Convert an authors' or mmpretrain checkpoint of a Vision GNN (ViG, Pyramid
+ViG, MobileViG, GreedyViG) to mmvig's key layout.
 
     python tools/model_converters/vig2mmvig.py SRC DST [--arch pvig-s]
 
@@ -16,19 +16,19 @@ import torch
 from mmvig.checkpoint import (CheckpointError, load_file,
                               load_state_dict_strict, state_dict_of,
                               sub_state_dict, to_mmvig_layout)
-from mmvig.models import ARCH_NAMES, ViGClsHead
+from mmvig.models import MODEL_NAMES
 
 
 def check(state_dict, name, source):
     """Load the converted weights strictly into the named model."""
-    cls, arch = ARCH_NAMES[name]
-    backbone = cls(arch)
+    spec = MODEL_NAMES[name]
+    backbone = spec.build_backbone()
     load_state_dict_strict(
         backbone, sub_state_dict(state_dict, 'backbone.'), source)
     head_sd = sub_state_dict(state_dict, 'head.')
     if head_sd:
-        head = ViGClsHead(head_sd['fc2.weight'].shape[0],
-                          backbone.out_channels[-1])
+        head = spec.build_head(backbone.out_channels[-1],
+                               head_sd['fc2.weight'].shape[0])
         load_state_dict_strict(head, head_sd, source)
 
 
@@ -37,7 +37,7 @@ def main(argv=None):
         description='Convert a ViG checkpoint to mmvig keys.')
     parser.add_argument('src', help='checkpoint path or http(s) URL')
     parser.add_argument('dst', help='output .pth path')
-    parser.add_argument('--arch', choices=sorted(ARCH_NAMES),
+    parser.add_argument('--arch', choices=list(MODEL_NAMES),
                         help='check the result strictly against this model')
     args = parser.parse_args(argv)
     try:

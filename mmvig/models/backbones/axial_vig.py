@@ -15,10 +15,9 @@ stages. The graphs are defined on any grid, so any input size works.
 import torch
 import torch.nn as nn
 
-from mmvig.ops import ConvNorm
 from mmvig.registry import MODELS
 from mmvig.validation import check_int, check_ints, check_range
-from ..layers import DAGABlock, InvertedResidual, SVGABlock
+from ..layers import ConvNorm, DAGABlock, InvertedResidual, SVGABlock
 from .base import VisionGNNBase, resolve_arch
 
 
@@ -27,6 +26,7 @@ class AxialViGBase(VisionGNNBase):
 
     Each stage is ``depths[i]`` blocks: inverted residuals, then its last
     ``graph_depths[i]`` blocks are graph blocks (:attr:`graph_block`).
+    Arguments: see the subclasses.
     """
 
     graph_block = None
@@ -48,6 +48,9 @@ class AxialViGBase(VisionGNNBase):
                 f'{name} arch needs depths, graph_depths and channels with '
                 f'one entry per stage, got {depths}, {graph_depths}, '
                 f'{channels}')
+        super().__init__(len(depths), out_indices=out_indices,
+                         frozen_stages=frozen_stages, norm_eval=norm_eval,
+                         with_cp=with_cp, init_cfg=init_cfg)
         if any(not 0 <= g <= d for g, d in zip(graph_depths, depths)):
             raise ValueError(
                 f'{name} graph_depths {graph_depths} must be in [0, depth] '
@@ -64,9 +67,6 @@ class AxialViGBase(VisionGNNBase):
         check_int('in_channels', in_channels, owner=name)
         self.depths, self.graph_depths = list(depths), list(graph_depths)
         self.channels, self.graph_strides = list(channels), list(graph_strides)
-        self.num_outputs = len(depths)
-        super().__init__(out_indices, frozen_stages, norm_eval, with_cp,
-                         init_cfg)
 
         c0 = channels[0]
         self.stem = nn.Sequential(
@@ -96,17 +96,13 @@ class AxialViGBase(VisionGNNBase):
             dict(index=i, channels=channels[i], stride=4 * 2**i)
             for i in self.out_indices
         ]
-        self._freeze_stages()
+        self._finish_build()
+
+    def _stage_names(self):
+        return [[f'stages.{i}'] for i in range(self.num_outputs)]
 
     def _layer_groups(self):
-        return self._staged_layer_groups(['stem'])
-
-    def _frozen_names(self):
-        return ['stem'] + [f'stages.{i}' for i in range(self.frozen_stages)]
-
-    def _graph_layers(self):
-        # No KNN: an axial graph has no k to shrink on small inputs.
-        return []
+        return self._staged_layer_groups()
 
     def forward(self, x):
         """``(B, C_in, H, W)`` -> tuple of ``(B, C_i, H / s_i, W / s_i)``
@@ -116,14 +112,22 @@ class AxialViGBase(VisionGNNBase):
             self.stem(x.contiguous(memory_format=torch.channels_last)))
 
 
-_AXIAL_ARGS = """
+@MODELS.register_module()
+class MobileViG(AxialViGBase):
+    """MobileViG backbone: inverted residuals in stages 0-2, SVGA graph
+    blocks (with FFN) in stage 3.
+
+    Args:
+        arch (str | dict): ``'ti'`` / ``'tiny'``, ``'s'`` / ``'small'``,
+            ``'m'`` / ``'medium'``, ``'b'`` / ``'base'`` or a dict with
+            ``depths``, ``graph_depths`` and ``channels`` (one per stage).
         in_channels (int): image channels. Defaults to 3.
         graph_strides (int | Sequence[int]): stride ``K`` of each stage's
-            axial graph (every ``K``-th row and column). Defaults to {}.
+            SVGA graph (every ``K``-th row and column). Defaults to 2.
         out_indices (int | Sequence[int]): stages whose outputs are
             returned (strides 4, 8, 16, 32). Defaults to -1 (the last).
         drop_path_rate (float): stochastic depth of the last block (linear
-            from 0 over all blocks). Defaults to 0 (the papers train with
+            from 0 over all blocks). Defaults to 0 (the paper trains with
             0.1).
         norm_cfg (dict): every norm layer. Defaults to ``dict(type='BN')``.
         act_cfg (dict): every activation. Defaults to
@@ -132,28 +136,21 @@ _AXIAL_ARGS = """
             :class:`VisionGNNBase`. ``init_cfg=dict(type='Pretrained',
             checkpoint=..., ema=True)`` loads the EMA weights of the
             authors' training checkpoints.
-"""
-
-
-@MODELS.register_module()
-class MobileViG(AxialViGBase):
-    __doc__ = """MobileViG backbone: inverted residuals in stages 0-2, SVGA
-    graph blocks (with FFN) in stage 3.
-
-    Args:
-        arch (str | dict): ``'ti'``, ``'s'``, ``'m'``, ``'b'`` or a dict with
-            ``depths``, ``graph_depths`` and ``channels`` (one per stage).
-""" + _AXIAL_ARGS.format('2')
+    """
 
     arch_settings = {
-        'ti': dict(depths=[2, 2, 6, 2], graph_depths=[0, 0, 0, 2],
-                   channels=[42, 84, 168, 256]),
-        's': dict(depths=[3, 3, 9, 3], graph_depths=[0, 0, 0, 3],
-                  channels=[42, 84, 176, 256]),
-        'm': dict(depths=[3, 3, 9, 3], graph_depths=[0, 0, 0, 3],
-                  channels=[42, 84, 224, 400]),
-        'b': dict(depths=[5, 5, 15, 5], graph_depths=[0, 0, 0, 5],
-                  channels=[42, 84, 240, 464]),
+        **dict.fromkeys(['ti', 'tiny'], dict(
+            depths=[2, 2, 6, 2], graph_depths=[0, 0, 0, 2],
+            channels=[42, 84, 168, 256])),
+        **dict.fromkeys(['s', 'small'], dict(
+            depths=[3, 3, 9, 3], graph_depths=[0, 0, 0, 3],
+            channels=[42, 84, 176, 256])),
+        **dict.fromkeys(['m', 'medium'], dict(
+            depths=[3, 3, 9, 3], graph_depths=[0, 0, 0, 3],
+            channels=[42, 84, 224, 400])),
+        **dict.fromkeys(['b', 'base'], dict(
+            depths=[5, 5, 15, 5], graph_depths=[0, 0, 0, 5],
+            channels=[42, 84, 240, 464])),
     }
     graph_block = SVGABlock
     default_graph_strides = 2
@@ -164,21 +161,29 @@ class MobileViG(AxialViGBase):
 
 @MODELS.register_module()
 class GreedyViG(AxialViGBase):
-    __doc__ = """GreedyViG backbone: in every stage, inverted residuals then
-    DAGA graph blocks (with a 7x7 conditional position encoding).
+    """GreedyViG backbone: in every stage, inverted residuals then DAGA
+    graph blocks (with a 7x7 conditional position encoding).
 
     Args:
-        arch (str | dict): ``'s'``, ``'m'``, ``'b'`` or a dict with
-            ``depths``, ``graph_depths`` and ``channels`` (one per stage).
-""" + _AXIAL_ARGS.format('``(8, 4, 2, 1)``')
+        arch (str | dict): ``'s'`` / ``'small'``, ``'m'`` / ``'medium'``,
+            ``'b'`` / ``'base'`` or a dict with ``depths``,
+            ``graph_depths`` and ``channels`` (one per stage).
+        graph_strides (int | Sequence[int]): stride ``K`` of each stage's
+            DAGA graph (every ``K``-th row and column). Defaults to
+            ``(8, 4, 2, 1)``.
+        **kwargs: the other arguments of :class:`MobileViG`.
+    """
 
     arch_settings = {
-        's': dict(depths=[4, 4, 8, 4], graph_depths=[2, 2, 2, 2],
-                  channels=[48, 96, 192, 384]),
-        'm': dict(depths=[6, 6, 12, 6], graph_depths=[3, 3, 3, 3],
-                  channels=[56, 112, 224, 448]),
-        'b': dict(depths=[8, 8, 16, 6], graph_depths=[4, 4, 4, 3],
-                  channels=[64, 128, 256, 512]),
+        **dict.fromkeys(['s', 'small'], dict(
+            depths=[4, 4, 8, 4], graph_depths=[2, 2, 2, 2],
+            channels=[48, 96, 192, 384])),
+        **dict.fromkeys(['m', 'medium'], dict(
+            depths=[6, 6, 12, 6], graph_depths=[3, 3, 3, 3],
+            channels=[56, 112, 224, 448])),
+        **dict.fromkeys(['b', 'base'], dict(
+            depths=[8, 8, 16, 6], graph_depths=[4, 4, 4, 3],
+            channels=[64, 128, 256, 512])),
     }
     graph_block = DAGABlock
     default_graph_strides = (8, 4, 2, 1)

@@ -1,8 +1,21 @@
-"""What ViG and Pyramid ViG share as OpenMMLab backbones.
+"""What every Vision GNN backbone shares as an OpenMMLab backbone.
 
-Subclasses build ``stem``, ``pos_embed`` and their blocks, and describe them
-through :meth:`_layer_groups` (frozen together, one lr-decay depth each) and
-:meth:`_graph_layers` (the graph of each block).
+:class:`VisionGNNBase` serves all four families (ViG, Pyramid ViG,
+MobileViG, GreedyViG): ``out_indices``, ``frozen_stages``, ``norm_eval``,
+``with_cp``, initialisation and checkpoint loading, ``fuse()`` and
+layer-wise lr decay. :class:`KNNViGBase` adds what the two KNN families
+share: the absolute position embedding resized to the actual grid, and the
+warning when an input is too small for a block's ``k * dilation``.
+
+The contract of a subclass:
+
+- ``super().__init__(num_outputs, ...)`` first, then build ``stem``, the
+  stages and ``feature_info``, and end with ``self._finish_build()``;
+- :attr:`stem_names` and :meth:`_stage_names` name the modules of the stem
+  and of each output's stage (what ``frozen_stages`` freezes, and what is
+  not run after the last of ``out_indices``);
+- :meth:`_layer_groups` lists the layers for lr decay;
+- optional parts are ``None`` or ``nn.Identity``.
 """
 import math
 import warnings
@@ -10,18 +23,20 @@ import warnings
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
-from mmvig.ops import capturing_graph, clamp_neighbours
-from mmvig.validation import (check_chunk_bytes, check_int, check_range)
+from mmvig.ops import capturing_graph
+from mmvig.validation import check_int, check_range
 from ..layers import fuse_conv_norm_act
 
 
 def resolve_arch(cls, arch):
-    """Settings of a named arch of ``cls.arch_settings`` or a dict with the
-    same keys."""
+    """Settings of a named arch of ``cls.arch_settings`` (each under its
+    short and long name, ``'s'`` and ``'small'``) or a dict with the same
+    keys."""
     if isinstance(arch, str):
         if arch not in cls.arch_settings:
             raise ValueError(
@@ -41,11 +56,16 @@ class VisionGNNBase(BaseModule):
     """Shared behaviour of the Vision GNN backbones.
 
     Args:
+        num_outputs (int): outputs the backbone has (stages; ViG: blocks).
         out_indices (int | Sequence[int]): which outputs to return; negative
-            indices count from the end.
-        frozen_stages (int): freeze (no grad, eval mode) the stem, the
-            position embedding and the first ``frozen_stages`` stages (ViG:
-            blocks). 0 or -1 freezes nothing.
+            indices count from the end. Stages after the last of them are
+            not run, and their parameters are not trainable (they still
+            load from a checkpoint), so that every trainable parameter gets
+            a gradient (what DDP without ``find_unused_parameters``
+            requires).
+        frozen_stages (int): freeze (no grad, eval mode) the stem (and
+            position embedding) and the first ``frozen_stages`` stages
+            (ViG: blocks). 0 or -1 freezes nothing.
         norm_eval (bool): keep norm layers in eval mode during training
             (frozen statistics, as detectors fine-tune with).
         with_cp (bool): recompute each block in the backward pass to save
@@ -59,34 +79,22 @@ class VisionGNNBase(BaseModule):
 
     #: Total downsampling of the last output; smaller inputs are refused.
     min_input_size = 1
-    num_outputs = 1
+    #: Modules before the first stage (frozen with any ``frozen_stages``).
+    stem_names = ('stem', )
 
-    def __init__(self, out_indices, frozen_stages=0, norm_eval=False,
-                 with_cp=False, init_cfg=None):
+    def __init__(self, num_outputs, out_indices=-1, frozen_stages=0,
+                 norm_eval=False, with_cp=False, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        self.num_outputs = num_outputs
         self.out_indices = self._normalize_out_indices(out_indices)
-        if not -1 <= frozen_stages <= self.num_outputs:
+        if not -1 <= frozen_stages <= num_outputs:
             raise ValueError(
-                f'frozen_stages must be in [-1, {self.num_outputs}] for '
+                f'frozen_stages must be in [-1, {num_outputs}] for '
                 f'{type(self).__name__}, got {frozen_stages}')
         self.frozen_stages = max(frozen_stages, 0)
         self.norm_eval = norm_eval
         self.with_cp = with_cp
         self.fused = False
-        self._sizes_seen = set()  # input sizes checked for shrunk graphs
-
-    def _check_args(self, in_channels, k, epsilon, drop_path_rate,
-                    train_size, knn_chunk_bytes):
-        """Validate the constructor arguments every Vision GNN has."""
-        owner = type(self).__name__
-        check_int('in_channels', in_channels, owner=owner)
-        check_int('k', k, owner=owner)
-        check_range('epsilon', epsilon, 0, 1, owner=owner)
-        check_range('drop_path_rate', drop_path_rate, 0, 1, high_open=True,
-                    owner=owner)
-        self.train_size = check_int('train_size', train_size,
-                                    self.min_input_size, owner=owner)
-        check_chunk_bytes('knn_chunk_bytes', knn_chunk_bytes, owner=owner)
 
     def _normalize_out_indices(self, out_indices):
         if isinstance(out_indices, int):
@@ -108,19 +116,15 @@ class VisionGNNBase(BaseModule):
         return sorted(normalized)
 
     # -- subclass interface -------------------------------------------------
+    def _stage_names(self):
+        """``[[name, ...], ...]``: module names of each output's stage (ViG:
+        its block), in order."""
+        raise NotImplementedError
+
     def _layer_groups(self):
         """``[[name, ...], ...]``: parameter-name prefixes of each layer in
-        forward order, from the stem and position embedding (layer 0) to the
-        last block; each layer has one lr-decay depth."""
-        raise NotImplementedError
-
-    def _frozen_names(self):
-        """Modules and parameters that ``frozen_stages`` freezes."""
-        raise NotImplementedError
-
-    def _graph_layers(self):
-        """``[(grapher, stride), ...]``: each block's Grapher and the
-        output stride of its nodes."""
+        forward order, from the stem (layer 0) to the last block; each layer
+        has one lr-decay depth."""
         raise NotImplementedError
 
     # -- input handling -----------------------------------------------------
@@ -130,75 +134,15 @@ class VisionGNNBase(BaseModule):
                 f'{type(self).__name__} expects images (B, C, H, W), got a '
                 f'tensor of shape {tuple(x.shape)}')
         height, width = x.shape[-2:]
-        # A traced graph holds no checks (its sizes are tensors; the export
-        # tool checks its sizes itself), a compiled one no warning (the
-        # record of sizes seen would recompile it once per size).
-        if torch.jit.is_tracing():
-            return
-        if min(height, width) < self.min_input_size:
+        # A traced graph holds no checks: its sizes are tensors (the export
+        # tool checks its sizes itself).
+        if not torch.jit.is_tracing() and min(
+                height, width) < self.min_input_size:
             raise ValueError(
                 f'{type(self).__name__} needs inputs of at least '
                 f'{self.min_input_size}x{self.min_input_size} pixels (its '
                 f'output stride); got {height}x{width}. Resize or pad the '
                 f'image.')
-        if not capturing_graph() and (height, width) not in self._sizes_seen:
-            self._sizes_seen.add((height, width))
-            self._warn_if_graphs_shrink(height, width)
-
-    def _graph_keys(self, height, width, grapher, stride):
-        """Keys of ``grapher``'s graph for a ``height x width`` input: the
-        stride-2 convs and the key pooling round up (ceil mode)."""
-        size = stride * grapher.reduce_ratio
-        return math.ceil(height / size) * math.ceil(width / size)
-
-    def _warn_if_graphs_shrink(self, height, width):
-        """Blocks whose ``k * dilation`` exceeds the keys of this input get
-        fewer neighbours or less dilation (:func:`clamp_neighbours`) than at
-        ``train_size``, the size the model was built for; say so once per
-        model and input size."""
-        shrunk, designed = [], 0
-        for i, (grapher, stride) in enumerate(self._graph_layers()):
-            k, dilation = grapher.k, grapher.dilation
-            side = stride * grapher.reduce_ratio * math.ceil(
-                math.sqrt(k * dilation))
-            designed = max(designed, side)
-            here = clamp_neighbours(
-                k, dilation, self._graph_keys(height, width, grapher, stride))
-            trained = clamp_neighbours(
-                k, dilation,
-                self._graph_keys(self.train_size, self.train_size, grapher,
-                                 stride))
-            if here != trained:
-                shrunk.append(f'block {i}: k={trained[0]}, dilation='
-                              f'{trained[1]} -> k={here[0]}, dilation='
-                              f'{here[1]}')
-        if shrunk:
-            designed = min(designed, self.train_size)
-            warnings.warn(
-                f'{type(self).__name__}: a {height}x{width} input has fewer '
-                f'graph keys than k * dilation in {len(shrunk)} of its '
-                f'blocks, which use smaller graphs than at train_size='
-                f'{self.train_size} ({shrunk[0]}'
-                f'{"; ..." if len(shrunk) > 1 else ""}). Inputs of at least '
-                f'{designed}x{designed} keep every graph as designed. (Said '
-                f'once per model and input size.)', stacklevel=3)
-
-    def _embed(self, x):
-        """Stem plus the absolute position embedding, resized (bicubic) to
-        the actual grid.
-
-        Features are channels-last from the stem on (still ``(B, C, H, W)``
-        tensors): the convs run several times faster on CPU that way, and
-        the graph ops read each node's channels as one contiguous row.
-        """
-        x = self.stem(x.contiguous(memory_format=torch.channels_last))
-        pos = self.pos_embed
-        # A captured graph resizes for any grid (the identity at the stored
-        # size: bicubic weights 0, 1, 0, 0).
-        if capturing_graph() or pos.shape[-2:] != x.shape[-2:]:
-            pos = F.interpolate(
-                pos, size=x.shape[-2:], mode='bicubic', align_corners=False)
-        return (x + pos).contiguous(memory_format=torch.channels_last)
 
     @staticmethod
     def _output(x):
@@ -206,11 +150,11 @@ class VisionGNNBase(BaseModule):
         consumers such as mmcv's CPU RoIAlign read raw memory as NCHW."""
         return x.contiguous()
 
-    def _staged_layer_groups(self, first):
+    def _staged_layer_groups(self):
         """:meth:`_layer_groups` of a backbone of ``self.stages`` (each with
-        ``blocks``, and a ``downsample`` after the first): ``first``, then
+        ``blocks``, and a ``downsample`` after the first): the stem, then
         one group per block, a downsample sharing its next block's."""
-        groups = [first]
+        groups = [list(self.stem_names)]
         for i, stage in enumerate(self.stages):
             for j in range(len(stage.blocks)):
                 names = [f'stages.{i}.blocks.{j}']
@@ -220,10 +164,11 @@ class VisionGNNBase(BaseModule):
         return groups
 
     def _forward_stages(self, x):
-        """Run ``self.stages`` on the embedded ``x``; the outputs of the
-        stages in ``out_indices``."""
+        """Run ``self.stages`` (a ``downsample`` before each but the first)
+        on the embedded ``x`` up to the last of ``out_indices``; their
+        outputs."""
         outs = []
-        for i, stage in enumerate(self.stages):
+        for i, stage in enumerate(self.stages[:self.out_indices[-1] + 1]):
             if i > 0:
                 x = stage.downsample(x)
             for block in stage.blocks:
@@ -239,17 +184,35 @@ class VisionGNNBase(BaseModule):
 
     # -- training behaviour -------------------------------------------------
     def _freeze_stages(self):
-        if self.frozen_stages == 0:
-            return
+        """Freeze the stem and the first ``frozen_stages`` stages (eval
+        mode, no gradient), and take the stages after the last output out of
+        training (they are not run)."""
+        stages = self._stage_names()
+        frozen = list(self.stem_names) * bool(self.frozen_stages) + [
+            name for names in stages[:self.frozen_stages] for name in names]
+        unused = [name for names in stages[self.out_indices[-1] + 1:]
+                  for name in names]
         modules = dict(self.named_modules())
-        for name in self._frozen_names():
+        for name in frozen + unused:
             if name in modules:
-                modules[name].eval()
+                if name in frozen:
+                    modules[name].eval()
                 params = modules[name].parameters()
             else:
                 params = [self.get_parameter(name)]
             for param in params:
                 param.requires_grad = False
+
+    def _finish_build(self):
+        """The end of a subclass's ``__init__``: freeze what is frozen, and
+        say which stages ``out_indices`` leaves out."""
+        self._freeze_stages()
+        if self.out_indices[-1] < self.num_outputs - 1:
+            print_log(
+                f'{type(self).__name__}: out_indices={self.out_indices} '
+                f'ends before output {self.num_outputs - 1}; the stages '
+                f'after {self.out_indices[-1]} are not run and not trained '
+                f'(their weights still load).', logger='current')
 
     def fuse(self):
         """Fuse for inference (the deploy model): every batch norm folded
@@ -324,3 +287,118 @@ class VisionGNNBase(BaseModule):
     def out_channels(self):
         """Channels of each returned output, in order."""
         return [info['channels'] for info in self.feature_info]
+
+
+class KNNViGBase(VisionGNNBase):
+    """What ViG and Pyramid ViG add: Graphers over neighbour lists (one graph
+    builder each, from ``graph_cfg``), an absolute position embedding for
+    ``train_size`` resized to the actual grid, and a warning when an input
+    is too small for a block's graph.
+
+    Args:
+        num_outputs, out_indices, frozen_stages, norm_eval, with_cp,
+            init_cfg: see :class:`VisionGNNBase`.
+        train_size (int): input size the position embedding is stored for
+            (and the graphs are designed for).
+    """
+
+    stem_names = ('stem', 'pos_embed')
+
+    def __init__(self, num_outputs, train_size=224, **kwargs):
+        super().__init__(num_outputs, **kwargs)
+        self.train_size = check_int('train_size', train_size,
+                                    self.min_input_size,
+                                    owner=type(self).__name__)
+        self._sizes_seen = set()  # input sizes checked for shrunk graphs
+
+    def _block_graph_cfg(self, graph_cfg, k, dilation):
+        """``graph_cfg`` of one block: the backbone's schedule sets ``k`` and
+        ``dilation``."""
+        owner = type(self).__name__
+        if not isinstance(graph_cfg, dict):
+            raise TypeError(f'{owner}: graph_cfg must be a dict with a '
+                            f'type, e.g. dict(type=\'mmvig.KNNGraph\'), got '
+                            f'{graph_cfg!r}')
+        for key in ('k', 'dilation'):
+            if key in graph_cfg:
+                raise ValueError(
+                    f'{owner}: graph_cfg sets {key!r}, which the backbone '
+                    f'schedules per block; set k=... (and use_dilation) on '
+                    f'the backbone instead')
+        return dict(graph_cfg, k=k, dilation=dilation)
+
+    def _check_args(self, in_channels, k, drop_path_rate):
+        owner = type(self).__name__
+        check_int('in_channels', in_channels, owner=owner)
+        check_int('k', k, owner=owner)
+        check_range('drop_path_rate', drop_path_rate, 0, 1, high_open=True,
+                    owner=owner)
+
+    def _graph_layers(self):
+        """``[(grapher, stride), ...]``: each block's Grapher and the output
+        stride of its nodes."""
+        raise NotImplementedError
+
+    def _check_input(self, x):
+        super()._check_input(x)
+        height, width = x.shape[-2:]
+        # No warning in a captured graph: the record of sizes seen would
+        # recompile it once per size.
+        if not capturing_graph() and not torch.jit.is_tracing() and (
+                height, width) not in self._sizes_seen:
+            self._sizes_seen.add((height, width))
+            self._warn_if_graphs_shrink(height, width)
+
+    def _graph_keys(self, height, width, grapher, stride):
+        """Keys of ``grapher``'s graph for a ``height x width`` input: the
+        stride-2 convs and the key pooling round up (ceil mode)."""
+        size = stride * grapher.reduce_ratio
+        return math.ceil(height / size) * math.ceil(width / size)
+
+    def _warn_if_graphs_shrink(self, height, width):
+        """Blocks whose ``k * dilation`` exceeds the keys of this input get
+        fewer neighbours or less dilation (:meth:`KNNGraph.clamped`) than at
+        ``train_size``, the size the model was built for; say so once per
+        model and input size."""
+        shrunk, designed = [], 0
+        for i, (grapher, stride) in enumerate(self._graph_layers()):
+            graph = grapher.graph
+            side = stride * grapher.reduce_ratio * math.ceil(
+                math.sqrt(graph.k * graph.dilation))
+            designed = max(designed, side)
+            here = graph.clamped(
+                self._graph_keys(height, width, grapher, stride))
+            trained = graph.clamped(
+                self._graph_keys(self.train_size, self.train_size, grapher,
+                                 stride))
+            if here != trained:
+                shrunk.append(f'block {i}: k={trained[0]}, dilation='
+                              f'{trained[1]} -> k={here[0]}, dilation='
+                              f'{here[1]}')
+        if shrunk:
+            designed = min(designed, self.train_size)
+            warnings.warn(
+                f'{type(self).__name__}: a {height}x{width} input has fewer '
+                f'graph keys than k * dilation in {len(shrunk)} of its '
+                f'blocks, which use smaller graphs than at train_size='
+                f'{self.train_size} ({shrunk[0]}'
+                f'{"; ..." if len(shrunk) > 1 else ""}). Inputs of at least '
+                f'{designed}x{designed} keep every graph as designed. (Said '
+                f'once per model and input size.)', stacklevel=3)
+
+    def _embed(self, x):
+        """Stem plus the absolute position embedding, resized (bicubic) to
+        the actual grid.
+
+        Features are channels-last from the stem on (still ``(B, C, H, W)``
+        tensors): the convs run several times faster on CPU that way, and
+        the graph ops read each node's channels as one contiguous row.
+        """
+        x = self.stem(x.contiguous(memory_format=torch.channels_last))
+        pos = self.pos_embed
+        # A captured graph resizes for any grid (the identity at the stored
+        # size: bicubic weights 0, 1, 0, 0).
+        if capturing_graph() or pos.shape[-2:] != x.shape[-2:]:
+            pos = F.interpolate(
+                pos, size=x.shape[-2:], mode='bicubic', align_corners=False)
+        return (x + pos).contiguous(memory_format=torch.channels_last)

@@ -9,32 +9,32 @@ relative-position bias is added to the feature distance.
 import torch
 import torch.nn as nn
 
-from mmvig.ops import DEFAULT_CHUNK_BYTES, ConvNorm
 from mmvig.registry import MODELS
 from mmvig.validation import check_divisible, check_int, check_ints
-from ..layers import ConvStem, ViGBlock
-from .base import VisionGNNBase, resolve_arch
+from ..layers import ConvNorm, ConvStem, ViGBlock
+from .base import KNNViGBase, resolve_arch
 
 
 @MODELS.register_module()
-class PyramidViG(VisionGNNBase):
+class PyramidViG(KNNViGBase):
     """Pyramid Vision GNN backbone.
 
     Args:
-        arch (str | dict): ``'tiny'``, ``'small'``, ``'medium'``, ``'base'``
-            or a dict with ``depths`` and ``channels`` (one per stage).
+        arch (str | dict): ``'ti'`` / ``'tiny'``, ``'s'`` / ``'small'``,
+            ``'m'`` / ``'medium'``, ``'b'`` / ``'base'`` or a dict with
+            ``depths`` and ``channels`` (one per stage).
         in_channels (int): image channels. Defaults to 3.
         k (int): neighbours per node. Defaults to 9.
+        graph_cfg (dict): the graph builder of every block; the backbone
+            sets its ``k`` and ``dilation``. Defaults to
+            ``dict(type='mmvig.KNNGraph')`` (its ``stochastic``, ``epsilon``
+            and ``max_chunk_bytes`` are options here).
         reduce_ratios (Sequence[int]): key pooling ratio of each stage.
             Defaults to ``(4, 2, 1, 1)``.
         graph_conv_type (str): ``'mr'``, ``'edge'``, ``'sage'`` or
             ``'gin'``. Defaults to ``'mr'``.
         use_dilation (bool): dilated KNN, ``min(i // 4 + 1, ...)`` for the
             ``i``-th block overall. Defaults to True.
-        use_stochastic (bool): stochastic dilated KNN during training.
-            Defaults to False (as in all released models).
-        epsilon (float): probability of the stochastic variant. Defaults
-            to 0.2.
         relative_pos (bool): relative-position bias in the KNN. Defaults to
             True.
         train_size (int): input size the position embedding is stored for;
@@ -43,8 +43,6 @@ class PyramidViG(VisionGNNBase):
             returned (strides 4, 8, 16, 32). Defaults to -1 (the last).
         drop_path_rate (float): stochastic depth of the last block (linear
             from 0). Defaults to 0.
-        knn_chunk_bytes (int, optional): memory bound of a KNN distance
-            block; ``None`` for the dense formulation. Defaults to 64 MiB.
         norm_cfg (dict): every norm layer. Defaults to ``dict(type='BN')``.
         act_cfg (dict): every activation. Defaults to
             ``dict(type='GELU')``.
@@ -53,28 +51,34 @@ class PyramidViG(VisionGNNBase):
     """
 
     arch_settings = {
-        'tiny': dict(depths=[2, 2, 6, 2], channels=[48, 96, 240, 384]),
-        'small': dict(depths=[2, 2, 6, 2], channels=[80, 160, 400, 640]),
-        'medium': dict(depths=[2, 2, 16, 2], channels=[96, 192, 384, 768]),
-        'base': dict(depths=[2, 2, 18, 2], channels=[128, 256, 512, 1024]),
+        **dict.fromkeys(['ti', 'tiny'], dict(depths=[2, 2, 6, 2],
+                                             channels=[48, 96, 240, 384])),
+        **dict.fromkeys(['s', 'small'], dict(depths=[2, 2, 6, 2],
+                                             channels=[80, 160, 400, 640])),
+        **dict.fromkeys(['m', 'medium'], dict(depths=[2, 2, 16, 2],
+                                              channels=[96, 192, 384, 768])),
+        **dict.fromkeys(['b', 'base'], dict(depths=[2, 2, 18, 2],
+                                            channels=[128, 256, 512, 1024])),
     }
     min_input_size = 32
 
     def __init__(self, arch='tiny', in_channels=3, k=9,
+                 graph_cfg=dict(type='mmvig.KNNGraph'),
                  reduce_ratios=(4, 2, 1, 1), graph_conv_type='mr',
-                 use_dilation=True, use_stochastic=False, epsilon=0.2,
-                 relative_pos=True, train_size=224, out_indices=-1,
-                 drop_path_rate=0., knn_chunk_bytes=DEFAULT_CHUNK_BYTES,
-                 norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU'),
-                 frozen_stages=0, norm_eval=False, with_cp=False,
-                 init_cfg=None):
+                 use_dilation=True, relative_pos=True, train_size=224,
+                 out_indices=-1, drop_path_rate=0., norm_cfg=dict(type='BN'),
+                 act_cfg=dict(type='GELU'), frozen_stages=0, norm_eval=False,
+                 with_cp=False, init_cfg=None):
         settings = resolve_arch(type(self), arch)
         owner = type(self).__name__
-        self.depths = check_ints('arch depths', settings['depths'],
-                                 owner=owner)
-        stages = len(self.depths)
+        depths = check_ints('arch depths', settings['depths'], owner=owner)
+        super().__init__(len(depths), train_size=train_size,
+                         out_indices=out_indices, frozen_stages=frozen_stages,
+                         norm_eval=norm_eval, with_cp=with_cp,
+                         init_cfg=init_cfg)
+        self.depths = depths
         self.channels = check_ints('arch channels', settings['channels'],
-                                   length=stages, owner=owner)
+                                   length=len(depths), owner=owner)
         # The stem's first conv has channels[0] // 2 outputs.
         check_int('arch channels[0]', self.channels[0], 2, owner=owner)
         if relative_pos:
@@ -83,22 +87,19 @@ class PyramidViG(VisionGNNBase):
                                 'the sin-cos relative-position embedding',
                                 owner=owner)
         reduce_ratios = check_ints('reduce_ratios', reduce_ratios,
-                                   length=stages, owner=owner)
-        self.num_outputs = stages
-        super().__init__(out_indices, frozen_stages, norm_eval, with_cp,
-                         init_cfg)
-        self._check_args(in_channels, k, epsilon, drop_path_rate, train_size,
-                         knn_chunk_bytes)
+                                   length=len(depths), owner=owner)
+        self._check_args(in_channels, k, drop_path_rate)
 
         c0 = self.channels[0]
         self.stem = ConvStem(in_channels, [c0 // 2, c0, c0], [2, 2, 1],
                              norm_cfg=norm_cfg, act_cfg=act_cfg)
-        grid = train_size // self.stem.stride
+        grid = self.train_size // self.stem.stride
         self.pos_embed = nn.Parameter(torch.zeros(1, c0, grid, grid))
 
         num_blocks = sum(self.depths)
         # 49 keys at stride 32 for a 224 input bound the dilation.
-        last_grid = train_size // (self.stem.stride * 2**(self.num_outputs - 1))
+        last_grid = self.train_size // (self.stem.stride *
+                                        2**(self.num_outputs - 1))
         max_dilation = max(1, last_grid * last_grid // k)
         drop_rates = torch.linspace(0, drop_path_rate, num_blocks).tolist()
         self.stages = nn.ModuleList()
@@ -113,14 +114,14 @@ class PyramidViG(VisionGNNBase):
             for _ in range(depth):
                 blocks.append(
                     ViGBlock(
-                        channels, k=k,
-                        dilation=min(block_index // 4 + 1, max_dilation)
-                        if use_dilation else 1,
+                        channels,
+                        graph_cfg=self._block_graph_cfg(
+                            graph_cfg, k,
+                            min(block_index // 4 + 1, max_dilation)
+                            if use_dilation else 1),
                         reduce_ratio=reduce_ratios[i],
                         relative_pos=relative_pos, conv_type=graph_conv_type,
-                        use_stochastic=use_stochastic, epsilon=epsilon,
-                        drop_path=drop_rates[block_index],
-                        knn_chunk_bytes=knn_chunk_bytes, norm_cfg=norm_cfg,
+                        drop_path=drop_rates[block_index], norm_cfg=norm_cfg,
                         act_cfg=act_cfg))
                 block_index += 1
             stage.blocks = nn.ModuleList(blocks)
@@ -130,14 +131,13 @@ class PyramidViG(VisionGNNBase):
             dict(index=i, channels=self.channels[i],
                  stride=self.stem.stride * 2**i) for i in self.out_indices
         ]
-        self._freeze_stages()
+        self._finish_build()
+
+    def _stage_names(self):
+        return [[f'stages.{i}'] for i in range(self.num_outputs)]
 
     def _layer_groups(self):
-        return self._staged_layer_groups(['stem', 'pos_embed'])
-
-    def _frozen_names(self):
-        return ['stem', 'pos_embed'] + [
-            f'stages.{i}' for i in range(self.frozen_stages)]
+        return self._staged_layer_groups()
 
     def _graph_layers(self):
         return [(block.grapher, self.stem.stride * 2**i)

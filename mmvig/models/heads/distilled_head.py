@@ -28,12 +28,11 @@ class DistilledViGClsHead(ViGClsHead):
 
     def __init__(self, *args, distillation=True, **kwargs):
         super().__init__(*args, **kwargs)
-        if distillation:
-            self.fc2_dist = nn.Linear(self.fc2.in_features, self.num_classes)
+        self.fc2_dist = nn.Linear(self.fc2.in_features, self.num_classes) \
+            if distillation else None
 
     def _classifiers(self):
-        return [self.fc2] + ([self.fc2_dist] if hasattr(self, 'fc2_dist')
-                             else [])
+        return [fc for fc in (self.fc2, self.fc2_dist) if fc is not None]
 
     def forward(self, feats):
         hidden = self.pre_logits(feats)

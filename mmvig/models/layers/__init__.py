@@ -1,10 +1,14 @@
-from .axial_blocks import (AXIAL_GRAPHS, AxialGrapher, DAGABlock,
-                           InvertedResidual, SVGABlock)
+"""Layers of the Vision GNNs: convs with norms, graph convolutions, the
+Graphers that own a graph builder, and the blocks and stems around them."""
+from .axial_blocks import (AxialGrapher, DAGABlock, InvertedResidual,
+                           SVGABlock)
 from .blocks import FFN, ConvStem, Grapher, ViGBlock
+from .conv_norm import ConvNorm
 from .fuse import ConvGELU, fuse_conv_norm_act
+from .graph_conv import GRAPH_CONV_TYPES, GraphConv
 
 __all__ = [
-    'AXIAL_GRAPHS', 'AxialGrapher', 'DAGABlock', 'InvertedResidual',
-    'SVGABlock',
-    'FFN', 'ConvStem', 'Grapher', 'ViGBlock', 'ConvGELU', 'fuse_conv_norm_act'
+    'AxialGrapher', 'DAGABlock', 'InvertedResidual', 'SVGABlock', 'FFN',
+    'ConvStem', 'Grapher', 'ViGBlock', 'ConvNorm', 'ConvGELU',
+    'fuse_conv_norm_act', 'GRAPH_CONV_TYPES', 'GraphConv'
 ]

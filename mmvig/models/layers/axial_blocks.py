@@ -1,5 +1,6 @@
 """Blocks of MobileViG and GreedyViG: inverted residuals for local mixing,
-and Graphers over the axial graphs of :mod:`mmvig.ops.axial_graph`.
+and Graphers over axial graphs (their builders :class:`~mmvig.ops.SVGAGraph`
+and :class:`~mmvig.ops.DAGAGraph`).
 
 Every conv has a bias and a norm after it (as the released weights were
 trained); ``(B, C, H, W)`` in and out.
@@ -8,11 +9,9 @@ import torch
 import torch.nn as nn
 from mmcv.cnn.bricks import DropPath
 
-from mmvig.ops import ConvNorm, daga_aggregate, svga_aggregate
+from mmvig.ops import AxialGraphBuilder, build_graph_builder
 from .blocks import FFN
-
-#: Graph constructions by name (``graph=`` of :class:`AxialGrapher`).
-AXIAL_GRAPHS = {'svga': svga_aggregate, 'daga': daga_aggregate}
+from .conv_norm import ConvNorm
 
 
 def _drop_path(rate):
@@ -60,9 +59,9 @@ class AxialGrapher(nn.Module):
 
     Args:
         channels (int): node channels ``C``.
-        graph (str): ``'svga'`` (MobileViG) or ``'daga'`` (GreedyViG).
-        stride (int): axial graph stride (every ``stride``-th row and
-            column).
+        graph_cfg (dict): the axial graph builder
+            (``dict(type='mmvig.SVGAGraph', stride=2)`` for MobileViG,
+            ``'mmvig.DAGAGraph'`` for GreedyViG).
         hidden_channels (int): channels of the update conv's output
             (``2C`` in MobileViG, ``C`` in GreedyViG).
         pos_kernel (int): kernel of the depthwise conditional position
@@ -70,17 +69,14 @@ class AxialGrapher(nn.Module):
         norm_cfg (dict), act_cfg (dict): norm and activation layers.
     """
 
-    def __init__(self, channels, graph, stride, hidden_channels, pos_kernel=0,
+    def __init__(self, channels, graph_cfg, hidden_channels, pos_kernel=0,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
         super().__init__()
-        if graph not in AXIAL_GRAPHS:
-            raise ValueError(f'unknown axial graph {graph!r}; choose from '
-                             f'{sorted(AXIAL_GRAPHS)}')
-        self.aggregate = AXIAL_GRAPHS[graph]
-        self.stride = stride
-        if pos_kernel:
-            self.cpe = nn.Conv2d(channels, channels, pos_kernel,
-                                 padding=pos_kernel // 2, groups=channels)
+        self.graph = build_graph_builder(graph_cfg, AxialGraphBuilder,
+                                         'AxialGrapher')
+        self.cpe = nn.Conv2d(
+            channels, channels, pos_kernel, padding=pos_kernel // 2,
+            groups=channels) if pos_kernel else None
         self.fc1 = ConvNorm(channels, channels, norm_cfg=norm_cfg)
         # [x, aggregate] in channel blocks, as the released weights expect.
         self.graph_conv = ConvNorm(2 * channels, hidden_channels,
@@ -88,10 +84,10 @@ class AxialGrapher(nn.Module):
         self.fc2 = ConvNorm(hidden_channels, channels, norm_cfg=norm_cfg)
 
     def forward(self, x):
-        if hasattr(self, 'cpe'):
+        if self.cpe is not None:
             x = x + self.cpe(x)
         x = self.fc1(x)
-        x = torch.cat([x, self.aggregate(x, self.stride)], dim=1)
+        x = torch.cat([x, self.graph(x).max_relative(x)], dim=1)
         return self.fc2(self.graph_conv(x))
 
 
@@ -108,8 +104,9 @@ class SVGABlock(nn.Module):
     def __init__(self, channels, stride=2, drop_path=0.,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
         super().__init__()
-        self.grapher = AxialGrapher(channels, 'svga', stride, 2 * channels,
-                                    norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.grapher = AxialGrapher(
+            channels, dict(type='mmvig.SVGAGraph', stride=stride),
+            2 * channels, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.ffn = FFN(channels, drop_path=drop_path, norm_cfg=norm_cfg,
                        act_cfg=act_cfg)
         self.drop_path = _drop_path(drop_path)
@@ -133,9 +130,9 @@ class DAGABlock(nn.Module):
     def __init__(self, channels, stride=2, drop_path=0., layer_scale_init=1e-5,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
         super().__init__()
-        self.grapher = AxialGrapher(channels, 'daga', stride, channels,
-                                    pos_kernel=7, norm_cfg=norm_cfg,
-                                    act_cfg=act_cfg)
+        self.grapher = AxialGrapher(
+            channels, dict(type='mmvig.DAGAGraph', stride=stride), channels,
+            pos_kernel=7, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.ffn = nn.Sequential(
             ConvNorm(channels, 4 * channels, norm_cfg=norm_cfg,
                      act_cfg=act_cfg),

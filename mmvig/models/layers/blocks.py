@@ -2,6 +2,8 @@
 
 A ViG block is a Grapher (graph mixing between nodes) followed by an FFN
 (per-node transformation), both residual, with a norm after every 1x1 conv.
+The Grapher owns its graph builder (``self.graph``), chosen by
+``graph_cfg``.
 Feature maps stay ``(B, C, H, W)`` throughout; the ``H x W`` grid is the node
 set, flattened row-major when the graph is built.
 """
@@ -13,52 +15,47 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn.bricks import DropPath
 
-from mmvig.ops import (DEFAULT_CHUNK_BYTES, ConvNorm, GraphConv,
-                       capturing_graph, knn_graph, relative_pos_factors)
-from mmvig.validation import (check_chunk_bytes, check_divisible, check_int,
-                              check_range)
+from mmvig.ops import (KNNGraph, build_graph_builder, capturing_graph,
+                       relative_pos_factors)
+from mmvig.validation import check_divisible, check_int, check_range
+from .conv_norm import ConvNorm
+from .graph_conv import GraphConv
 
 
 class Grapher(nn.Module):
-    """fc1 -> KNN graph + graph conv -> fc2 -> drop path, plus shortcut.
+    """fc1 -> graph (its builder) + graph conv -> fc2 -> drop path, plus
+    shortcut.
 
     Args:
         channels (int): node channels ``C``.
-        k (int): neighbours per node.
-        dilation (int): dilation of the KNN.
+        graph_cfg (dict): the graph builder, a neighbour-list builder
+            (:class:`~mmvig.ops.KNNGraph` or a subclass) with its ``k`` and
+            ``dilation``. Defaults to ``dict(type='mmvig.KNNGraph')``.
         reduce_ratio (int): keys are the nodes average-pooled by this ratio
             (partial windows at the border average the nodes they cover).
         relative_pos (bool): add the relative-position bias to the distance.
         conv_type (str): graph convolution, see :class:`GraphConv`.
-        use_stochastic (bool): stochastic dilated KNN during training.
-        epsilon (float): probability of the stochastic variant.
         drop_path (float): stochastic depth rate.
-        knn_chunk_bytes (int, optional): memory bound of a KNN distance
-            block; ``None`` for the dense formulation.
         norm_cfg (dict): norm layers. act_cfg (dict): activations.
     """
 
-    def __init__(self, channels, k=9, dilation=1, reduce_ratio=1,
-                 relative_pos=False, conv_type='mr', use_stochastic=False,
-                 epsilon=0.2, drop_path=0., knn_chunk_bytes=DEFAULT_CHUNK_BYTES,
-                 norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
+    def __init__(self, channels, graph_cfg=dict(type='mmvig.KNNGraph'),
+                 reduce_ratio=1, relative_pos=False, conv_type='mr',
+                 drop_path=0., norm_cfg=dict(type='BN'),
+                 act_cfg=dict(type='GELU')):
         super().__init__()
         self.channels = check_int('channels', channels, owner='Grapher')
         if relative_pos:
             check_divisible('channels', channels, 4,
                             'the sin-cos relative-position embedding',
                             owner='Grapher')
-        self.k = check_int('k', k, owner='Grapher')
-        self.dilation = check_int('dilation', dilation, owner='Grapher')
         self.reduce_ratio = check_int('reduce_ratio', reduce_ratio,
                                       owner='Grapher')
         self.relative_pos = relative_pos
-        self.use_stochastic = use_stochastic
-        self.epsilon = check_range('epsilon', epsilon, 0, 1, owner='Grapher')
         check_range('drop_path', drop_path, 0, 1, high_open=True,
                     owner='Grapher')
-        self.knn_chunk_bytes = check_chunk_bytes(
-            'knn_chunk_bytes', knn_chunk_bytes, owner='Grapher')
+        # A neighbour list: axial graphs belong to AxialGrapher.
+        self.graph = build_graph_builder(graph_cfg, KNNGraph, 'Grapher')
         self.fc1 = ConvNorm(channels, channels, norm_cfg=norm_cfg)
         self.graph_conv = GraphConv(
             channels, 2 * channels, conv_type, norm_cfg=norm_cfg,
@@ -93,11 +90,8 @@ class Grapher(nn.Module):
         pos = None
         if self.relative_pos:
             pos = self._pos_factors(height, width, keys.shape[-1], x)
-        index = knn_graph(
-            x.flatten(2), None if self.reduce_ratio == 1 else keys, self.k,
-            self.dilation, stochastic=self.use_stochastic,
-            epsilon=self.epsilon, training=self.training, pos_factors=pos,
-            max_chunk_bytes=self.knn_chunk_bytes)
+        index = self.graph(
+            x.flatten(2), None if self.reduce_ratio == 1 else keys, pos)
         return keys, index
 
     def forward(self, x):

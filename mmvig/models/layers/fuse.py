@@ -5,7 +5,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import fuse_conv_bn
 
-from mmvig.ops import ConvNorm, capturing_graph
+from mmvig.ops import capturing_graph
+from .conv_norm import ConvNorm
 
 # The oneDNN conv with a fused activation (what torch.compile emits on CPU).
 _ONEDNN_CONV_ACT = torch.backends.mkldnn.is_available() and hasattr(

@@ -1,10 +1,10 @@
 """The MobileViGv2 and AdaptViG configs (ImageNet, Mask R-CNN, RetinaNet,
 Semantic FPN): each builds in its scope, trains one step with its own
-optimiser settings, and predicts at an odd size; the ImageNet configs also
-carry the authors' recipe and the model zoo lists them."""
+optimiser settings, and predicts at an odd size. Their recipes are checked
+with the family's in test_configs.py, test_detection/test_detectors.py and
+test_family_segmentation.py."""
 import pytest
 import torch
-import yaml
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS, DefaultScope
@@ -118,53 +118,3 @@ def _train_step_and_odd_predict(path):
             assert result.pred_instances.masks.shape[1:] == ODD
     else:
         assert result.pred_sem_seg.shape == ODD
-
-
-@pytest.mark.parametrize('path', [p for p in CONFIGS
-                                  if p.name.endswith('_in1k.py')], ids=_id)
-def test_imagenet_configs_follow_the_authors_recipe(path):
-    """Their main.py (MobileViG's): 16 GPUs x 128, lr 2e-3 per 1024
-    images, warm-up from 1e-6, timm's mean / std, crop ratio 0.9, both
-    heads."""
-    cfg = Config.fromfile(path)
-    optimizer = cfg.optim_wrapper.optimizer
-    assert cfg.train_dataloader.batch_size == 128
-    assert (optimizer.type, optimizer.weight_decay) == ('AdamW', 0.05)
-    assert optimizer.lr == pytest.approx(2e-3 * 2048 / 1024)
-    assert cfg.auto_scale_lr.base_batch_size == 2048
-    warmup, cosine = cfg.param_scheduler
-    assert warmup.start_factor * 2e-3 == pytest.approx(1e-6)
-    assert (cosine.end, cosine.eta_min) == (300, 1e-5)
-    assert cfg.model.backbone.drop_path_rate == 0.1
-    assert cfg.model.head.type == 'mmvig.DistilledViGClsHead'
-    assert cfg.data_preprocessor.std == [58.395, 57.12, 57.375]
-    for loader in (cfg.val_dataloader, cfg.test_dataloader):
-        transforms = {t.type: t for t in loader.dataset.pipeline}
-        assert transforms['ResizeEdge'].scale == 248
-        assert transforms['ResizeEdge'].interpolation == 'bicubic'
-        assert transforms['CenterCrop'].crop_size == 224
-
-
-@pytest.mark.parametrize('path', [p for p in CONFIGS
-                                  if p.name.startswith('fpn_')], ids=_id)
-def test_semantic_fpn_configs_follow_the_authors(path):
-    """Their fpn_*_ade20k_40k: 8 GPUs x 4, AdamW 2e-4, weight decay 1e-4,
-    40k iterations, EMA weights, BN trained (SyncBN)."""
-    cfg = Config.fromfile(path)
-    optimizer = cfg.optim_wrapper.optimizer
-    assert (optimizer.lr, optimizer.weight_decay) == (2e-4, 1e-4)
-    assert cfg.train_dataloader.batch_size == 4
-    assert cfg.train_cfg.max_iters == 40000
-    assert cfg.model.backbone.init_cfg.ema
-    assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
-
-
-@pytest.mark.parametrize('folder', FAMILIES)
-def test_model_zoo_lists_every_config(folder):
-    metafile = yaml.safe_load(
-        (ROOT / 'configs' / folder / 'metafile.yml').read_text())
-    listed = {m['Config'] for m in metafile['Models']}
-    assert listed == {f'configs/{folder}/{p.name}' for p in CONFIGS
-                      if p.parent.name == folder}
-    readme = (ROOT / 'configs' / folder / 'README.md').read_text()
-    assert all(c.rsplit('/', 1)[1] in readme for c in listed)

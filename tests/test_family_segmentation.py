@@ -8,7 +8,7 @@ from mmengine.registry import MODELS, DefaultScope
 
 from .helpers import ROOT
 
-CONFIGS = sorted((ROOT / 'configs' / 'sem_fpn').glob('fpn_*vig-*_8xb4-*.py'))
+CONFIGS = sorted((ROOT / 'configs' / 'sem_fpn').glob('fpn_*vig*-*_8xb4-*.py'))
 
 
 def test_every_variant_has_a_config():

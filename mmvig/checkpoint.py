@@ -13,11 +13,12 @@ Three layouts of the same weights exist:
   ``backbone.stages.{s}.{downsample,blocks.{b}}`` with
   ``.grapher`` / ``.ffn`` inside, ``head.{fc1,norm,fc2}``.
 
-MobileViG and GreedyViG (SLDGroup) have their own: ``stem.stem.{j}``,
-``local_backbone.{j}`` / ``backbone.{j}`` (MobileViG) or
-``backbone.{stage}.{j}`` (GreedyViG), ``prediction``, ``head``,
-``dist_head``; their mmdet 2.x detectors hold the same under ``backbone.``
-next to mmdet's neck and heads (whose names mmdet 3 kept).
+MobileViG, GreedyViG, MobileViGv2 and AdaptViG (SLDGroup) have their own:
+``stem.stem.{j}``, ``local_backbone.{j}`` / ``backbone.{j}`` (MobileViG) or
+``backbone.{stage}.{j}`` (the others), ``prediction``, ``head``,
+``dist_head``; their mmdet 2.x detectors and mmseg 0.x segmentors hold the
+same under ``backbone.`` next to the neck and heads (whose names mmdet 3 and
+mmseg 1 kept).
 
 :func:`to_mmvig_layout` maps the others onto mmvig's. The fixed
 ``relative_pos`` buffers of the other layouts are dropped with a report:
@@ -76,15 +77,27 @@ def _family_prefix(keys):
     return None
 
 
+def _family_layout(keys, prefix):
+    """Which of the SLDGroup models a layout under ``prefix`` is: MobileViG
+    has ``local_backbone``, AdaptViG a gate ``temperature``, MobileViGv2
+    names its first inverted residual's scale ``layer_scale_1`` (GreedyViG:
+    ``layer_scale_2``)."""
+    if any(k.startswith(f'{prefix}local_backbone.') for k in keys):
+        return 'mobilevig'
+    if any(k.endswith('.graph_conv.temperature') for k in keys):
+        return 'adaptvig'
+    if f'{prefix}backbone.0.0.layer_scale_1' in keys:
+        return 'mobilevigv2'
+    return 'greedyvig'
+
+
 def detect_layout(state_dict):
     """``'authors'``, ``'mmpretrain'``, ``'mmvig'``, ``'mobilevig'``,
-    ``'greedyvig'`` or ``None``."""
+    ``'greedyvig'``, ``'mobilevigv2'``, ``'adaptvig'`` or ``None``."""
     keys = set(state_dict)
     prefix = _family_prefix(keys)
     if prefix is not None:
-        local = f'{prefix}local_backbone.'
-        return 'mobilevig' if any(k.startswith(local) for k in keys) \
-            else 'greedyvig'
+        return _family_layout(keys, prefix)
     if 'stem.convs.0.weight' in keys and 'pos_embed' in keys:
         return 'authors'
     if 'backbone.stem.0.weight' in keys:
@@ -181,17 +194,28 @@ _FAMILY_MODULES = {
     'mixer.fc2.0': 'grapher.fc2.conv', 'mixer.fc2.1': 'grapher.fc2.norm',
     'ffn.0': 'ffn.0.conv', 'ffn.1': 'ffn.0.norm', 'ffn.3': 'ffn.1.conv',
     'ffn.4': 'ffn.1.norm',
+    # AdaptViG's learned graphs: the gate's temperature, global attention
+    'mixer.graph_conv': 'grapher.graph',
+    **{f'mixer.graph_conv.{name}': f'grapher.graph.{name}'
+       for name in ('q_conv', 'k_conv', 'v_conv', 'q_norm', 'k_norm')},
     # downsamples
     'conv.0': 'conv', 'conv.1': 'norm',
 }
 _FAMILY_HEAD = {'prediction.1': 'head.fc1', 'prediction.2': 'head.norm',
                 'head': 'head.fc2', 'dist_head': 'head.fc2_dist'}
-# MobileViG: local_backbone.{j} then backbone.{j}; GreedyViG:
+# MobileViG: local_backbone.{j} then backbone.{j}; the others:
 # backbone.{stage}.{j}. Either way a flat sequence of blocks and downsamples.
+_STAGED_ENTRY = re.compile(r'^backbone\.(\d+)\.(\d+)\.')
 _FAMILY_ENTRY = {
     'mobilevig': re.compile(r'^(local_backbone|backbone)\.(\d+)\.'),
-    'greedyvig': re.compile(r'^backbone\.(\d+)\.(\d+)\.'),
+    'greedyvig': _STAGED_ENTRY, 'mobilevigv2': _STAGED_ENTRY,
+    'adaptvig': _STAGED_ENTRY,
 }
+#: The SLDGroup layouts by name, as reports name them.
+FAMILY_LAYOUTS = {'mobilevig': "authors' MobileViG",
+                  'greedyvig': "authors' GreedyViG",
+                  'mobilevigv2': "authors' MobileViGv2",
+                  'adaptvig': "authors' AdaptViG"}
 
 
 def _family_entries(state_dict, layout):
@@ -240,7 +264,8 @@ def _from_family(state_dict):
             if '.' not in rest:  # layer scales, (C,) or (C, 1, 1)
                 graph_block = f'{entry.group(0)}mixer.fc1.0.weight' in \
                     state_dict
-                # GreedyViG's layer_scale_{1,2} -> layer_scale{1,2}
+                # Graph blocks' layer_scale_{1,2} -> layer_scale{1,2}; an
+                # inverted residual's (_1 or _2) -> layer_scale
                 rest = 'layer_scale' + (rest[-1] if graph_block else '')
                 out[f'{name}.{rest}'] = value.flatten()
             else:
@@ -261,7 +286,7 @@ def to_mmvig_layout(state_dict):
     """
     layout = detect_layout(state_dict)
     convert = {'authors': _from_authors, 'mmpretrain': _from_mmpretrain,
-               'mobilevig': _from_family, 'greedyvig': _from_family}
+               **dict.fromkeys(FAMILY_LAYOUTS, _from_family)}
     converted = convert[layout](state_dict) if layout in convert else \
         OrderedDict(state_dict)
     dropped = [k for k in converted if k.endswith('.relative_pos')]
@@ -579,7 +604,7 @@ def _mmengine_loader(filename, map_location=None, **kwargs):
         return checkpoint
     converted, layout, dropped = to_mmvig_layout(state_dict)
     names = dict(authors='authors ViG', mmpretrain='mmpretrain ViG',
-                 mobilevig="authors' MobileViG", greedyvig="authors' GreedyViG")
+                 **FAMILY_LAYOUTS)
     if layout in names:
         print_log(
             f'{filename}: converted {names[layout]} keys to mmvig names'

@@ -21,7 +21,7 @@ import contextlib
 import torch
 import torch.nn.functional as F
 
-from mmvig.ops import KNNGraph
+from mmvig.ops import DAGAGraph, KNNGraph
 
 
 class GraphMismatchError(ValueError):
@@ -161,6 +161,39 @@ def follow_graphs(model, graphs):
             handle.remove()
 
 
+@contextlib.contextmanager
+def daga_margins(model):
+    """Watch every :class:`~mmvig.ops.DAGAGraph` of ``model`` decide: the
+    yielded dict gets ``margin``, the smallest gap between a candidate's L1
+    distance and its threshold relative to the threshold's magnitude (in
+    float64, from the features the model computed), and ``decisions``, the
+    number of candidate decisions seen.
+
+    Two runtimes that agree within a relative tolerance make the same DAGA
+    graph wherever ``margin`` exceeds it; below it a decision is a tie
+    that either may take.
+    """
+    stats = dict(margin=float('inf'), decisions=0)
+
+    def hook(builder, args, graph):
+        x = args[0].detach().double()
+        threshold = graph.threshold.double()
+        for dim, shift in graph.shifts:
+            distance = (x - torch.roll(x, shift, dim)).abs().sum(
+                1, keepdim=True)
+            gap = (distance - threshold).abs() / threshold.abs()
+            stats['margin'] = min(stats['margin'], gap.min().item())
+            stats['decisions'] += distance.numel()
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if isinstance(m, DAGAGraph)]
+    try:
+        yield stats
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
 def relative_errors(outputs, reference):
     """``max |a - b| / max |b|`` of each pair of tensors."""
     errors = []
@@ -176,5 +209,6 @@ def relative_errors(outputs, reference):
 
 __all__ = [
     'GraphMismatchError', 'rounding_tol', 'knn_tie_tol', 'knn_distances',
-    'count_tie_flips', 'record_graphs', 'follow_graphs', 'relative_errors'
+    'count_tie_flips', 'record_graphs', 'follow_graphs', 'daga_margins',
+    'relative_errors'
 ]

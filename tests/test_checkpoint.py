@@ -15,6 +15,7 @@ from mmvig import checkpoint as mmvig_checkpoint
 from mmvig.analysis import randomize_norms
 from mmvig.checkpoint import (CheckpointError, load_file,
                               load_pretrained_backbone, to_mmvig_layout)
+from mmvig.analysis import randomize_norms
 from mmvig.models import PyramidViG, ViG
 from .helpers import ROOT, LocalHTTPServer
 from .test_models.vig_reference import authors_layout, random_authors_head

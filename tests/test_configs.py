@@ -19,8 +19,8 @@ CONFIGS = sorted(
     p for p in (ROOT / 'configs').rglob('*.py') if '_base_' not in p.parts)
 IMAGENET = [p for p in CONFIGS if p.stem.endswith('_in1k')]
 VIG_IMAGENET = [p for p in IMAGENET if p.parent.name in ('vig', 'pvig')]
-FAMILY_IMAGENET = [p for p in IMAGENET
-                   if p.parent.name in ('mobilevig', 'greedyvig')]
+FAMILIES = ('mobilevig', 'greedyvig', 'mobilevigv2', 'adaptvig')
+FAMILY_IMAGENET = [p for p in IMAGENET if p.parent.name in FAMILIES]
 # Input side of the forward: the smallest sizes every stage handles.
 SIZE = dict(mmpretrain=64, mmdet=128, mmseg=64)
 
@@ -55,7 +55,7 @@ def test_configs_are_found():
     assert {'vig-ti_8xb128_in1k.py', 'pvig-b_8xb128_in1k.py',
             'pvig-ti_1xb64_digits.py', 'mobilevig-ti_8xb128_in1k.py',
             'greedyvig-b_16xb128_in1k.py'} <= names
-    assert (len(VIG_IMAGENET), len(FAMILY_IMAGENET)) == (7, 7)
+    assert (len(VIG_IMAGENET), len(FAMILY_IMAGENET)) == (7, 14)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=_id)
@@ -148,7 +148,8 @@ def test_model_zoo_lists_every_imagenet_config(folder):
 
 @pytest.mark.parametrize('path', FAMILY_IMAGENET, ids=_id)
 def test_family_configs_follow_the_authors_recipe(path):
-    """MobileViG's and GreedyViG's main.py: lr 2e-3 per 1024 images,
+    """The family's main.py (MobileViG's, and the others' copies of it):
+    lr 2e-3 per 1024 images,
     warm-up from 1e-6, timm's mean / std, crop ratio 0.9, both heads."""
     cfg = Config.fromfile(path)
     gpus, batch = map(int, path.stem.split('_')[1].split('xb'))  # 8xb128
@@ -174,7 +175,7 @@ def test_family_configs_follow_the_authors_recipe(path):
         assert transforms['CenterCrop'].crop_size == 224
 
 
-@pytest.mark.parametrize('folder', ['mobilevig', 'greedyvig'])
+@pytest.mark.parametrize('folder', FAMILIES)
 def test_family_model_zoo_lists_every_config(folder):
     import yaml
     metafile = yaml.safe_load(

@@ -1,7 +1,8 @@
-"""MobileViG and GreedyViG checkpoints as the authors released them: timm
-training checkpoints (weights, EMA weights, optimizer state, training
-arguments as an argparse.Namespace) and mmdet 2.x Mask R-CNN files; all
-loaded strictly, weights-only."""
+"""MobileViG, GreedyViG, MobileViGv2 and AdaptViG checkpoints as the
+authors released them: timm training checkpoints (weights, EMA weights,
+optimizer state, training arguments as an argparse.Namespace), mmdet 2.x
+Mask R-CNN and mmseg 0.x Semantic FPN files; all loaded strictly,
+weights-only."""
 import argparse
 import os
 
@@ -13,11 +14,13 @@ from mmengine.runner import load_checkpoint
 
 from mmvig.checkpoint import (CheckpointError, load_file,
                               load_pretrained_backbone, to_mmvig_layout)
-from mmvig.models import GreedyViG, MobileViG
+from mmvig.models import AdaptViG, GreedyViG, MobileViG, MobileViGv2
 from .helpers import ROOT
-from .test_models.family_reference import random_authors_state_dict
+from .test_models.family_reference import (FACTS, Reference,
+                                           random_authors_state_dict)
 
 MASK_RCNN = ROOT / 'configs' / 'mask_rcnn'
+SEM_FPN = ROOT / 'configs' / 'sem_fpn'
 
 
 def _training_checkpoint(name, path, args=None):
@@ -34,6 +37,12 @@ def _training_checkpoint(name, path, args=None):
                                           weights[first]))},
                        param_groups=[dict(lr=1e-5, weight_decay=0.05,
                                           params=[0])]),
+        # timm's scheduler and AMP scaler states, as the authors' main.py
+        # saves them.
+        lr_scheduler=dict(t_initial=300, base_values=[4e-3], warmup_t=20,
+                          noise_range_t=None, last_epoch=299),
+        scaler=dict(scale=65536.0, growth_factor=2.0, backoff_factor=0.5,
+                    growth_interval=2000, _growth_tracker=1024),
         args=args or argparse.Namespace(model=name, lr=2e-3, epochs=300,
                                         opt_betas=None, aa='rand-m9',
                                         input_size=224)), path)
@@ -54,7 +63,8 @@ def _assert_loaded(module, expected):
 
 
 @pytest.mark.parametrize('cls,arch,name', [
-    (MobileViG, 'ti', 'mobilevig_ti'), (GreedyViG, 's', 'GreedyViG_S')])
+    (MobileViG, 'ti', 'mobilevig_ti'), (GreedyViG, 's', 'GreedyViG_S'),
+    (MobileViGv2, 'ti', 'mobilevigv2_ti'), (AdaptViG, 's', 'AdaptViG_S')])
 @pytest.mark.parametrize('ema', [False, True])
 def test_training_checkpoint_loads_weights_or_ema(tmp_path, cls, arch, name,
                                                   ema):
@@ -126,7 +136,9 @@ def _detector(config):
 
 @pytest.mark.parametrize('config,name', [
     ('mask-rcnn_mobilevig-ti_fpn_1x_coco.py', 'mobilevig_ti'),
-    ('mask-rcnn_greedyvig-s_fpn_1x_coco.py', 'GreedyViG_S')])
+    ('mask-rcnn_greedyvig-s_fpn_1x_coco.py', 'GreedyViG_S'),
+    ('mask-rcnn_mobilevigv2-ti_fpn_1x_coco.py', 'mobilevigv2_ti'),
+    ('mask-rcnn_adaptvig-s_fpn_1x_coco.py', 'AdaptViG_S')])
 def test_mmdet2_mask_rcnn_checkpoint_loads_into_mmdet3(tmp_path, config,
                                                        name):
     """The authors' COCO files: mmdet 2.x Mask R-CNN checkpoints whose
@@ -156,3 +168,63 @@ def test_mmdet2_mask_rcnn_checkpoint_loads_into_mmdet3(tmp_path, config,
     report = load_pretrained_backbone(backbone, str(path))
     _assert_loaded(backbone, _backbone_part(authors))
     assert "'neck.fpn_convs.0.conv.weight'" in report
+
+
+@pytest.mark.parametrize('config,name', [
+    ('fpn_mobilevigv2-m_8xb4-40k_ade20k-512x512.py', 'mobilevigv2_m'),
+    ('fpn_adaptvig-s_8xb4-40k_ade20k-512x512.py', 'AdaptViG_S')])
+def test_mmseg0_semantic_fpn_checkpoint_loads_into_mmseg1(tmp_path, config,
+                                                          name):
+    """The authors' ADE20K files: mmseg 0.x Semantic FPN checkpoints whose
+    backbone.* holds their layout; mmseg 1 kept the neck and head names."""
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(SEM_FPN / config)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.backbone.norm_cfg = dict(type='BN')  # one process, no SyncBN
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        source = MODELS.build(cfg.model)
+        model = MODELS.build(cfg.model)
+    authors = random_authors_state_dict(name)
+    state = {k: v + 1 for k, v in source.state_dict().items()
+             if not k.startswith('backbone.')}
+    state.update({f'backbone.{k}': v for k, v in authors.items()
+                  if not k.startswith(('prediction.', 'head.', 'dist_'))})
+    meta = dict(mmseg_version='0.30.0', iter=40000, CLASSES=None,
+                PALETTE=None, config='model = dict(type="EncoderDecoder")')
+    path = tmp_path / f'seg_{name}.pth'
+    torch.save(dict(meta=meta, state_dict=state), path)
+
+    load_checkpoint(model, str(path), strict=True)
+    _assert_loaded(model.backbone, _backbone_part(authors))
+    for key in ('neck.lateral_convs.0.conv.weight',
+                'decode_head.conv_seg.weight'):
+        assert torch.equal(model.state_dict()[key], state[key]), key
+
+
+FAMILY2_IMAGENET = sorted(
+    p for folder in ('mobilevigv2', 'adaptvig')
+    for p in (ROOT / 'configs' / folder).glob('*_in1k.py'))
+
+
+@pytest.mark.parametrize('config', FAMILY2_IMAGENET, ids=lambda p: p.name)
+def test_imagenet_config_with_the_authors_checkpoint_equals_the_reference(
+        tmp_path, config):
+    """What users do: ``init_model(config, authors' file)`` through
+    mmpretrain, then classify. Same parameters as the authors' model, and
+    logits equal to the reference's on their weights, at an odd size."""
+    from mmpretrain.apis import init_model
+    family, arch = config.name.split('_')[0].split('-')
+    name = {'mobilevigv2': f'mobilevigv2_{arch}',
+            'adaptvig': f'AdaptViG_{arch.upper()}'}[family]
+    path = tmp_path / f'{name}.pth.tar'
+    weights, _ = _training_checkpoint(name, path)
+    model = init_model(str(config), str(path), device='cpu')
+    assert sum(p.numel() for p in model.parameters()) == FACTS[name][
+        'params_total']
+    images = torch.randn(1, 3, 67, 93,
+                         generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        logits = model(images, mode='tensor')
+        _, expected = Reference(name, weights)(images)
+    scale = expected.abs().max()
+    assert (logits - expected).abs().max() <= 1e-4 * scale

@@ -1,5 +1,6 @@
-"""MobileViG / GreedyViG Semantic FPN configs on ADE20K: the authors'
-recipe, and each builds in mmseg's scope and segments an image."""
+"""The mobile family's Semantic FPN configs on ADE20K (MobileViG,
+GreedyViG, MobileViGv2, AdaptViG): the authors' recipe, and each builds in
+mmseg's scope and segments an image."""
 import pytest
 import torch
 from mmengine.config import Config
@@ -7,13 +8,15 @@ from mmengine.registry import MODELS, DefaultScope
 
 from .helpers import ROOT
 
-CONFIGS = sorted((ROOT / 'configs' / 'sem_fpn').glob('fpn_*vig-*_8xb4-*.py'))
+CONFIGS = sorted((ROOT / 'configs' / 'sem_fpn').glob('fpn_*vig*-*_8xb4-*.py'))
 
 
 def test_every_variant_has_a_config():
     assert {p.name.split('_')[1] for p in CONFIGS} == {
         'mobilevig-ti', 'mobilevig-s', 'mobilevig-m', 'mobilevig-b',
-        'greedyvig-s', 'greedyvig-m', 'greedyvig-b'}
+        'greedyvig-s', 'greedyvig-m', 'greedyvig-b', 'mobilevigv2-ti',
+        'mobilevigv2-s', 'mobilevigv2-m', 'mobilevigv2-b', 'adaptvig-s',
+        'adaptvig-m', 'adaptvig-b'}
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.name)

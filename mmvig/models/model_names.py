@@ -7,7 +7,8 @@ the same names (``configs/pvig/pvig-s_8xb128_in1k.py``).
 """
 from dataclasses import dataclass
 
-from .backbones import GreedyViG, MobileViG, PyramidViG, ViG
+from .backbones import (AdaptViG, GreedyViG, MobileViG, MobileViGv2,
+                        PyramidViG, ViG)
 from .heads import DistilledViGClsHead, ViGClsHead
 
 #: Short arch names and the long ones every backbone also accepts.
@@ -56,6 +57,9 @@ MODEL_NAMES = {
     **_family('mobilevig', MobileViG, DistilledViGClsHead,
               lambda arch: 512 if arch in ('ti', 's') else 768),
     **_family('greedyvig', GreedyViG, DistilledViGClsHead, lambda arch: 768),
+    **_family('mobilevigv2', MobileViGv2, DistilledViGClsHead,
+              lambda arch: 768 if arch == 'b' else 512),
+    **_family('adaptvig', AdaptViG, DistilledViGClsHead, lambda arch: 768),
 }
 
 

@@ -4,10 +4,14 @@
 Nothing here knows about models; the layers in :mod:`mmvig.models` own a
 builder and call these.
 """
-from .axial_graph import axial_max, axial_shifts, daga_threshold
-from .graph_builders import (AxialGraph, AxialGraphBuilder, DAGAGraph,
-                             FixedSizeKNNGraph, GraphBuilder, KNNGraph,
-                             SVGAGraph, build_graph_builder, graph_builders,
+from .axial_graph import (axial_max, axial_shifts, daga_threshold, grid_size,
+                          logarithmic_shifts, opposite_shifts)
+from .graph_builders import (AdaptiveAxialGraph, AttentionGraph, AxialGraph,
+                             AxialGraphBuilder, DAGAGraph, FixedSizeKNNGraph,
+                             GatedAxialGraph, GlobalAttentionGraph,
+                             GraphBuilder, KNNGraph, MGCGraph,
+                             NodeMapGraphBuilder, SVGAGraph,
+                             build_graph_builder, graph_builders,
                              replace_builders)
 from .graph_conv import gather_neighbours, max_relative
 from .knn_graph import (DEFAULT_CHUNK_BYTES, capturing_graph,
@@ -15,7 +19,10 @@ from .knn_graph import (DEFAULT_CHUNK_BYTES, capturing_graph,
                         relative_pos_factors, sincos_pos_embed_2d)
 
 __all__ = [
-    'axial_max', 'axial_shifts', 'daga_threshold', 'AxialGraph',
+    'axial_max', 'axial_shifts', 'daga_threshold', 'grid_size',
+    'opposite_shifts', 'NodeMapGraphBuilder',
+    'logarithmic_shifts', 'AdaptiveAxialGraph', 'AttentionGraph',
+    'GatedAxialGraph', 'GlobalAttentionGraph', 'MGCGraph', 'AxialGraph',
     'AxialGraphBuilder', 'DAGAGraph', 'FixedSizeKNNGraph', 'GraphBuilder',
     'KNNGraph', 'SVGAGraph', 'build_graph_builder', 'graph_builders',
     'replace_builders',

@@ -21,6 +21,15 @@ along the rows, for every node at once. Any grid size works, the shifts need not
 import torch
 from torch.autograd.function import once_differentiable
 
+from .knn_graph import capturing_graph
+
+
+def grid_size(x):
+    """``(H, W)`` of node maps ``(B, C, H, W)`` as Python ints: the axial
+    candidates are fixed by the grid's size, constants of a graph exported
+    or compiled at that size."""
+    return int(x.shape[-2]), int(x.shape[-1])
+
 
 def axial_shifts(height, width, stride):
     """``(dim, shift)`` of every axial candidate: rows ``stride, 2 stride,
@@ -29,6 +38,22 @@ def axial_shifts(height, width, stride):
         raise ValueError(f'the axial graph stride must be >= 1, got {stride}')
     return [(2, s) for s in range(stride, height, stride)] + [
         (3, s) for s in range(stride, width, stride)]
+
+
+def _running_max(x, shifts, threshold=None, which=None):
+    """``max(x, max_j roll(x, s_j))`` (see :func:`axial_max`); ``which``,
+    if given, is filled with the index (from 1) of the candidate that gave
+    each maximum, 0 where ``x`` itself did."""
+    best = x
+    for j, (dim, shift) in enumerate(shifts, start=1):
+        candidate = torch.roll(x, shift, dim)
+        better = candidate > best
+        if threshold is not None:
+            better = better & (_l1(x, candidate) < threshold)
+        best = torch.where(better, candidate, best)
+        if which is not None:
+            which.masked_fill_(better, j)
+    return best
 
 
 class _AxialMax(torch.autograd.Function):
@@ -45,23 +70,14 @@ class _AxialMax(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, shifts, threshold):
-        best = x.clone()
-        track = ctx.needs_input_grad[0]
-        if track:
+        which = None
+        if ctx.needs_input_grad[0]:
             which = torch.zeros_like(
                 x, dtype=torch.uint8 if len(shifts) < 256 else torch.int16)
-        for j, (dim, shift) in enumerate(shifts, start=1):
-            candidate = torch.roll(x, shift, dim)
-            better = candidate > best
-            if threshold is not None:
-                better &= _l1(x, candidate) < threshold
-            best = torch.where(better, candidate, best)
-            if track:
-                which.masked_fill_(better, j)
-        if track:
             ctx.save_for_backward(which)
             ctx.shifts = shifts
-        return best
+        best = _running_max(x, shifts, threshold, which)
+        return x.clone() if best is x else best
 
     @staticmethod
     @once_differentiable
@@ -79,6 +95,9 @@ def axial_max(x, shifts, threshold=None):
     ``(B, 1, 1, 1)``, a candidate counts only where its L1 distance to the
     node is below it. The gradient goes to the element that gave each
     maximum."""
+    if capturing_graph():
+        # Exporters take plain ops, not a custom autograd Function.
+        return _running_max(x, shifts, threshold)
     return _AxialMax.apply(x, shifts, threshold)
 
 
@@ -96,7 +115,7 @@ def daga_threshold(x):
     the node half a grid away in both directions (``ceil(H / 2)`` rows,
     ``ceil(W / 2)`` columns), a cheap estimate of a typical distance. The
     std is unbiased; a single node has no spread (std 0). At least float32."""
-    height, width = x.shape[-2:]
+    height, width = grid_size(x)
     opposite = torch.roll(x, (-(-height // 2), -(-width // 2)), (2, 3))
     dist = _l1(x, opposite)
     mean = dist.mean(dim=(2, 3), keepdim=True)
@@ -105,4 +124,22 @@ def daga_threshold(x):
     return mean - variance.sqrt()
 
 
-__all__ = ['axial_shifts', 'axial_max', 'daga_threshold']
+def opposite_shifts(height, width, stride):
+    """``(dim, shift)`` of MobileViGv2's MGC candidates: the nodes
+    ``stride`` rows before and after the node (dim 2), then ``stride``
+    columns (dim 3); an axis only where ``stride`` is below its size (the
+    authors' slices give the node itself there, which adds nothing)."""
+    return [(dim, shift) for dim, size in ((2, height), (3, width))
+            if stride < size for shift in (stride, -stride)]
+
+
+def logarithmic_shifts(height, width):
+    """``(dim, 2**i)`` of AdaptViG's long-range candidates: the nodes 2, 4,
+    8, ... rows before the node, then columns, below the axis' size (a
+    shift of the whole axis is the node itself)."""
+    return [(dim, 2**i) for dim, size in ((2, height), (3, width))
+            for i in range(1, (size - 1).bit_length())]
+
+
+__all__ = ['grid_size', 'axial_shifts', 'axial_max', 'daga_threshold',
+           'opposite_shifts', 'logarithmic_shifts']

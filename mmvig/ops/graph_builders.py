@@ -14,9 +14,13 @@ Two kinds, by what they return:
   into the keys, which :class:`~mmvig.ops.GraphConv` aggregates. The
   backbone sets ``k`` and ``dilation`` per block (the paper's schedule);
   the config chooses the rest.
-- **Axial graphs** (:class:`SVGAGraph`, :class:`DAGAGraph`): a node map
-  ``(B, C, H, W)`` gives an :class:`AxialGraph`, the candidate shifts along
-  rows and columns (and DAGA's threshold), aggregated by rolling the map.
+- **Axial graphs** (:class:`SVGAGraph`, :class:`DAGAGraph`,
+  :class:`MGCGraph`, :class:`AdaptiveAxialGraph`): a node map
+  ``(B, C, H, W)`` gives an :class:`AxialGraph` (or AdaptViG's gated
+  :class:`GatedAxialGraph`), the candidate shifts along rows and columns
+  (and DAGA's threshold), aggregated by rolling the map.
+- **Dense graphs** (:class:`GlobalAttentionGraph`): a node map gives an
+  :class:`AttentionGraph`, soft edges between all nodes.
 
 Runtimes and tools reach graphs through these modules, never by patching
 functions: forward hooks on the builders record or replace their graphs
@@ -32,15 +36,18 @@ import torch.nn as nn
 
 from mmvig.registry import MODELS
 from mmvig.validation import check_chunk_bytes, check_int, check_range
-from .axial_graph import axial_max, axial_shifts, daga_threshold
+from .axial_graph import (axial_max, axial_shifts, daga_threshold, grid_size,
+                          logarithmic_shifts, opposite_shifts)
 from .knn_graph import (DEFAULT_CHUNK_BYTES, capturing_graph,
                         clamp_neighbours, fixed_size_knn_graph, knn_graph)
 
 
 class GraphBuilder(nn.Module):
-    """Base of the graph builders; a builder has no parameters (a graph is a
-    decision, not a learned map), so swapping one never changes a
-    checkpoint's keys."""
+    """Base of the graph builders. A fixed or feature-defined graph has no
+    parameters (a graph is a decision, not a learned map), so swapping such
+    a builder never changes a checkpoint's keys; AdaptViG's learned graphs
+    (:class:`AdaptiveAxialGraph`, :class:`GlobalAttentionGraph`) keep their
+    parameters in their builders."""
 
 
 @MODELS.register_module()
@@ -145,7 +152,13 @@ class AxialGraph:
         return axial_max(x, self.shifts, self.threshold) - x
 
 
-class AxialGraphBuilder(GraphBuilder):
+class NodeMapGraphBuilder(GraphBuilder):
+    """Base of the builders over node maps ``(B, C, H, W)`` (the axial
+    graphs and AdaptViG's global attention), whose graphs aggregate with
+    ``graph.max_relative(x)`` -> ``(B, C, H, W)``."""
+
+
+class AxialGraphBuilder(NodeMapGraphBuilder):
     """Base of the axial builders: node maps ``(B, C, H, W)`` ->
     :class:`AxialGraph` over every ``stride``-th row and column.
 
@@ -169,7 +182,7 @@ class SVGAGraph(AxialGraphBuilder):
     weights were trained. Args: see :class:`AxialGraphBuilder`."""
 
     def forward(self, x):
-        return AxialGraph(axial_shifts(*x.shape[-2:], self.stride),
+        return AxialGraph(axial_shifts(*grid_size(x), self.stride),
                           node_minus_neighbour=True)
 
 
@@ -181,8 +194,129 @@ class DAGAGraph(AxialGraphBuilder):
     :class:`AxialGraphBuilder`."""
 
     def forward(self, x):
-        return AxialGraph(axial_shifts(*x.shape[-2:], self.stride),
+        return AxialGraph(axial_shifts(*grid_size(x), self.stride),
                           daga_threshold(x.detach()))  # a decision: no grad
+
+
+@MODELS.register_module()
+class MGCGraph(AxialGraphBuilder):
+    """MobileViGv2's Mobile Graph Convolution graph (arXiv:2406.05850): the
+    nodes ``stride`` rows before and after each node and ``stride`` columns
+    before and after, wrapping around (:func:`~mmvig.ops.opposite_shifts`);
+    relative features neighbour minus node. Args: see
+    :class:`AxialGraphBuilder`."""
+
+    def forward(self, x):
+        return AxialGraph(opposite_shifts(*grid_size(x), self.stride))
+
+
+@dataclass
+class GatedAxialGraph:
+    """AdaptViG's graph: axial candidates taken as they are (``shifts``),
+    and candidates (``gated_shifts``) whose relative features are scaled by
+    the gate ``exp(-|x_i - x_j|_1 / (|T| + 1e-6))``, which falls with the
+    L1 feature distance.
+
+    Attributes:
+        shifts, gated_shifts (list[tuple[int, int]]): ``(dim, shift)`` of
+            each candidate, as in :class:`AxialGraph`.
+        temperature (Tensor): the learned scalar ``T``.
+    """
+    shifts: list
+    gated_shifts: list
+    temperature: torch.Tensor
+
+    def max_relative(self, x):
+        """``max(0, max_j g_j (x_j - x_i))`` over the candidates,
+        ``(B, C, H, W)`` (``g = 1`` for the ungated ones)."""
+        best = axial_max(x, self.shifts) - x
+        scale = self.temperature.abs() + 1e-6
+        for dim, shift in self.gated_shifts:
+            neighbour = torch.roll(x, shift, dim)
+            distance = (x - neighbour).abs().sum(dim=1, keepdim=True)
+            best = torch.maximum(
+                best, (neighbour - x) * torch.exp(-distance / scale))
+        return best
+
+
+@MODELS.register_module()
+class AdaptiveAxialGraph(AxialGraphBuilder):
+    """AdaptViG's graph (arXiv:2511.09942): a static scaffold of the node
+    ``stride`` rows and ``stride`` columns before each node (ungated) and
+    the nodes 2, 4, 8, ... before it along both axes
+    (:func:`~mmvig.ops.logarithmic_shifts`), gated by exponential decay of
+    their feature distance (:class:`GatedAxialGraph`).
+
+    Unlike the other builders it has a parameter, the gate's learned
+    temperature (``temperature``, initialised to 1, as the authors').
+
+    Args:
+        stride (int): the ungated candidates' distance. Defaults to 2.
+    """
+
+    def __init__(self, stride=2):
+        super().__init__(stride)
+        self.temperature = nn.Parameter(torch.tensor(1.0))
+
+    def forward(self, x):
+        height, width = grid_size(x)
+        local = [(dim, self.stride) for dim, size in ((2, height), (3, width))
+                 if self.stride < size]
+        return GatedAxialGraph(local, logarithmic_shifts(height, width),
+                               self.temperature)
+
+
+@dataclass
+class AttentionGraph:
+    """A dense graph with soft edges.
+
+    Attributes:
+        weights (Tensor): ``(B, N, N)``, each node's edge weights (rows sum
+            to 1).
+        values (Tensor): ``(B, N, C)``, what each node sends.
+    """
+    weights: torch.Tensor
+    values: torch.Tensor
+
+    def max_relative(self, x):
+        """``max(0, sum_j w_ij v_j - x_i)``, ``(B, C, H, W)``: one
+        neighbour, the weighted mean of the values."""
+        mixed = (self.weights @ self.values).transpose(1, 2)
+        return (mixed.reshape(x.shape) - x).clamp(min=0)
+
+
+@MODELS.register_module()
+class GlobalAttentionGraph(NodeMapGraphBuilder):
+    """AdaptViG's global attention graph (its last stage): every node links
+    every node, weighted by ``softmax(LN(q) LN(k)^T / sqrt(C / 4))`` with
+    1x1-conv projections ``q``, ``k`` to ``C / 4`` channels and values
+    ``v`` (1x1 conv, ``C``); see :class:`AttentionGraph`.
+
+    A learned graph: the projections and norms are parameters.
+
+    Args:
+        channels (int): node channels ``C``.
+    """
+
+    def __init__(self, channels):
+        super().__init__()
+        channels = check_int('channels', channels, 4,
+                             owner=type(self).__name__)
+        self.q_conv = nn.Conv2d(channels, channels // 4, 1, bias=False)
+        self.k_conv = nn.Conv2d(channels, channels // 4, 1, bias=False)
+        self.v_conv = nn.Conv2d(channels, channels, 1, bias=False)
+        self.q_norm = nn.LayerNorm(channels // 4)
+        self.k_norm = nn.LayerNorm(channels // 4)
+
+    def forward(self, x):
+        def tokens(conv):  # (B, C', H, W) -> (B, N, C')
+            return conv(x).flatten(2).transpose(1, 2)
+
+        query = self.q_norm(tokens(self.q_conv))
+        key = self.k_norm(tokens(self.k_conv))
+        scale = (x.shape[1] // 4)**-0.5
+        weights = torch.softmax(query @ key.transpose(1, 2) * scale, dim=-1)
+        return AttentionGraph(weights, tokens(self.v_conv))
 
 
 def build_graph_builder(cfg, kind, owner):
@@ -233,7 +367,9 @@ def graph_builders(model, kind=KNNGraph):
 
 
 __all__ = [
-    'GraphBuilder', 'KNNGraph', 'FixedSizeKNNGraph', 'AxialGraph',
-    'AxialGraphBuilder', 'SVGAGraph', 'DAGAGraph', 'build_graph_builder',
-    'replace_builders', 'graph_builders'
+    'GraphBuilder', 'KNNGraph', 'FixedSizeKNNGraph', 'NodeMapGraphBuilder',
+    'AxialGraph', 'AxialGraphBuilder', 'SVGAGraph', 'DAGAGraph', 'MGCGraph',
+    'GatedAxialGraph', 'AdaptiveAxialGraph', 'AttentionGraph',
+    'GlobalAttentionGraph', 'build_graph_builder', 'replace_builders',
+    'graph_builders'
 ]

@@ -20,7 +20,7 @@ DETECTION_CONFIGS = sorted(
     glob.glob(osp.join(CONFIGS, 'retinanet', '*.py')) +
     glob.glob(osp.join(CONFIGS, 'mask_rcnn', '*.py')))
 COCO_CONFIGS = [p for p in DETECTION_CONFIGS if p.endswith('_1x_coco.py')]
-FAMILY = ('mobilevig', 'greedyvig')
+FAMILY = ('mobilevig', 'greedyvig', 'mobilevigv2', 'adaptvig')
 FAMILY_COCO_CONFIGS = [p for p in COCO_CONFIGS
                        if osp.basename(p).split('_')[1].startswith(FAMILY)]
 VIG_COCO_CONFIGS = [p for p in COCO_CONFIGS if p not in FAMILY_COCO_CONFIGS]

@@ -1,4 +1,5 @@
-"""A plain reference for MobileViG and GreedyViG, written from the papers and
+"""A plain reference for MobileViG, GreedyViG, MobileViGv2 and AdaptViG,
+written from the papers and
 the facts in ``tests/data/vig_family_state_dicts.json`` (the authors' model
 state_dict keys and shapes): a function of the authors' state dict as it
 is, conv by conv, with the graphs built by explicit neighbour lists (mmvig
@@ -11,6 +12,17 @@ rolls feature maps instead).
   below ``mean - std`` (unbiased) of the distances between each node and
   the node ``(ceil(H/2), ceil(W/2))`` before it; the aggregate is
   ``max(0, max_kept (x_j - x_i))``.
+- MobileViGv2 (arXiv:2406.05850): MGC links node ``(h, w)`` to the four
+  nodes ``K`` away along its row and column, ``(h -+ K, w)`` and
+  ``(h, w -+ K)`` modulo the grid, a direction only where ``K`` is below
+  the grid's size (else the node itself, as the authors' slicing gives);
+  ``max(0, max_j (x_j - x_i))``. Graph blocks start with ``x + dwconv7(x)``.
+- AdaptViG (arXiv:2511.09942): the nodes ``K`` rows and ``K`` columns
+  before (same rule for ``K`` at or above the size), ungated, and the nodes
+  ``2, 4, 8, ... < 2 ** bit_length(size)`` before along each axis, gated by
+  ``exp(-L1(x_i - x_j) / (|T| + 1e-6))``: ``max(0, max_j g_j (x_j - x_i))``.
+  The last stage's graph is global attention instead: ``max(0, A v - x)``
+  with ``A = softmax(LN(q) LN(k)^T / sqrt(C // 4))``.
 """
 import json
 
@@ -27,7 +39,16 @@ VARIANTS = {
     ('MobileViG', 'm'): 'mobilevig_m', ('MobileViG', 'b'): 'mobilevig_b',
     ('GreedyViG', 's'): 'GreedyViG_S', ('GreedyViG', 'm'): 'GreedyViG_M',
     ('GreedyViG', 'b'): 'GreedyViG_B',
+    ('MobileViGv2', 'ti'): 'mobilevigv2_ti',
+    ('MobileViGv2', 's'): 'mobilevigv2_s',
+    ('MobileViGv2', 'm'): 'mobilevigv2_m',
+    ('MobileViGv2', 'b'): 'mobilevigv2_b',
+    ('AdaptViG', 's'): 'AdaptViG_S', ('AdaptViG', 'm'): 'AdaptViG_M',
+    ('AdaptViG', 'b'): 'AdaptViG_B',
 }
+#: The authors' graph stride ``K`` of each stage.
+GRAPH_STRIDES = {'greedyvig': (8, 4, 2, 1), 'mobilevigv2': (0, 8, 4, 2),
+                 'adaptvig': (8, 4, 2, 1)}
 
 
 def random_authors_state_dict(name, seed=0):
@@ -49,6 +70,14 @@ def random_authors_state_dict(name, seed=0):
             value = 0.5 + torch.rand(shape, generator=gen)
         elif leaf.startswith('layer_scale'):
             value = 0.2 + 0.8 * torch.rand(shape, generator=gen)
+        elif leaf == 'temperature':
+            # AdaptViG's gate exp(-L1 / |T|): T of the order of an L1
+            # distance over C channels keeps the gates away from 0 and 1,
+            # and a random sign exercises |T|.
+            channels = FACTS[name]['state_dict'][
+                key.replace('temperature', 'nn.0.weight')][0]
+            value = channels * (0.5 + torch.rand(shape, generator=gen)) * (
+                2 * torch.randint(2, shape, generator=gen) - 1)
         else:  # biases, running means
             value = 0.1 * torch.randn(shape, generator=gen)
         out[key] = value
@@ -63,7 +92,7 @@ class Reference:
 
     def __init__(self, name, state_dict):
         self.sd = state_dict
-        self.mobile = name.startswith('mobilevig')
+        self.family = name.lower().rsplit('_', 1)[0]
         self.margin = float('inf')
 
     # -- layers ---------------------------------------------------------
@@ -131,36 +160,106 @@ class Reference:
             nodes)
         return best.clamp(min=0).view_as(x)
 
+    @staticmethod
+    def shifted(height, width, drow, dcol):
+        """``(N,)`` flat index of the node ``drow`` rows and ``dcol``
+        columns before each node, modulo the grid."""
+        flat = torch.arange(height * width)
+        rows, cols = flat // width, flat % width
+        return ((rows - drow) % height) * width + (cols - dcol) % width
+
+    def mgc(self, x, stride):
+        batch, channels, height, width = x.shape
+        nodes = x.reshape(batch, channels, -1)
+        best = torch.zeros_like(nodes)
+        for drow, dcol in ((stride, 0), (-stride, 0), (0, stride),
+                           (0, -stride)):
+            if abs(drow) >= height or abs(dcol) >= width:
+                continue  # the authors' slices give the node itself
+            neighbours = nodes[:, :, self.shifted(height, width, drow, dcol)]
+            best = torch.maximum(best, neighbours - nodes)
+        return best.view_as(x)
+
+    def adapt(self, x, stride, temperature):
+        batch, channels, height, width = x.shape
+        nodes = x.reshape(batch, channels, -1)
+        best = torch.zeros_like(nodes)
+        if stride < height:
+            best = torch.maximum(best, nodes[:, :, self.shifted(
+                height, width, stride, 0)] - nodes)
+        if stride < width:
+            best = torch.maximum(best, nodes[:, :, self.shifted(
+                height, width, 0, stride)] - nodes)
+        offsets = [(2**i, 0) for i in range(1, height.bit_length())] + [
+            (0, 2**i) for i in range(1, width.bit_length())]
+        for drow, dcol in offsets:
+            neighbours = nodes[:, :, self.shifted(height, width, drow, dcol)]
+            dist = (nodes - neighbours).abs().sum(1, keepdim=True)
+            gate = torch.exp(-dist / (temperature.abs() + 1e-6))
+            best = torch.maximum(best, (neighbours - nodes) * gate)
+        return best.view_as(x)
+
+    def attention(self, p, x):
+        batch, channels, height, width = x.shape
+
+        def tokens(name, norm=None):
+            t = self.conv(f'{p}.{name}', x).flatten(2).transpose(1, 2)
+            if norm is None:
+                return t
+            return F.layer_norm(t, t.shape[-1:], self.sd[f'{p}.{norm}.weight'],
+                                self.sd[f'{p}.{norm}.bias'], 1e-5)
+
+        q, k = tokens('q_conv', 'q_norm'), tokens('k_conv', 'k_norm')
+        attn = torch.softmax(q @ k.transpose(1, 2) / (channels // 4)**0.5, -1)
+        mixed = (attn @ tokens('v_conv')).transpose(1, 2).reshape_as(x)
+        return (mixed - x).clamp(min=0)
+
     # -- blocks -----------------------------------------------------------
     def downsample(self, p, x):
         return self.conv_bn(f'{p}.conv.0', f'{p}.conv.1', x, stride=2)
 
     def inverted_residual(self, p, x):
         names = (['mlp.fc1', 'mlp.norm1', 'mlp.mid', 'mlp.mid_norm',
-                  'mlp.fc2', 'mlp.norm2'] if self.mobile else
+                  'mlp.fc2', 'mlp.norm2'] if self.family == 'mobilevig' else
                  ['dws.pw1', 'dws.norm1', 'dws.dw', 'dws.norm2', 'dws.pw2',
                   'dws.norm3'])
         n = [f'{p}.{name}' for name in names]
         h = self.conv_bn(n[0], n[1], x, act=True)
         h = self.conv_bn(n[2], n[3], h, act=True)
         h = self.conv_bn(n[4], n[5], h)
-        return x + self.sd[f'{p}.layer_scale_2'].view(1, -1, 1, 1) * h
+        # MobileViGv2 names it layer_scale_1 (C, 1, 1), the others
+        # layer_scale_2 (C,).
+        scale = self.sd.get(f'{p}.layer_scale_2',
+                            self.sd.get(f'{p}.layer_scale_1'))
+        return x + scale.view(1, -1, 1, 1) * h
 
     def grapher(self, p, x, stride, graph):
         h = self.conv_bn(f'{p}.fc1.0', f'{p}.fc1.1', x)
-        h = torch.cat([h, graph(h, stride)], dim=1)
+        h = torch.cat([h, graph(h)], dim=1)
         h = self.conv_bn(f'{p}.graph_conv.nn.0', f'{p}.graph_conv.nn.1', h,
                          act=True)
         return self.conv_bn(f'{p}.fc2.0', f'{p}.fc2.1', h)
 
     def svga_block(self, p, x):
-        x = x + self.grapher(f'{p}.0', x, 2, self.svga)
+        x = x + self.grapher(f'{p}.0', x, 2, lambda h: self.svga(h, 2))
         h = self.conv_bn(f'{p}.1.fc1.0', f'{p}.1.fc1.1', x, act=True)
         return x + self.conv_bn(f'{p}.1.fc2.0', f'{p}.1.fc2.1', h)
 
-    def daga_block(self, p, x, stride):
+    def graph_of(self, p, stride):
+        """The graph of the block ``p`` of GreedyViG, MobileViGv2 or
+        AdaptViG, as a function of the node features."""
+        g = f'{p}.mixer.graph_conv'
+        if self.family == 'greedyvig':
+            return lambda h: self.daga(h, stride)
+        if self.family == 'mobilevigv2':
+            return lambda h: self.mgc(h, stride)
+        if f'{g}.q_conv.weight' in self.sd:
+            return lambda h: self.attention(g, h)
+        return lambda h: self.adapt(h, stride, self.sd[f'{g}.temperature'])
+
+    def mixer_block(self, p, x, stride):
         h = x + self.conv(f'{p}.mixer.cpe.pe', x)
-        h = self.grapher(f'{p}.mixer', h, stride, self.daga)
+        h = self.grapher(f'{p}.mixer', h, stride, self.graph_of(p, stride))
         x = x + self.sd[f'{p}.layer_scale_1'].view(1, -1, 1, 1) * h
         h = self.conv_bn(f'{p}.ffn.0', f'{p}.ffn.1', x, act=True)
         h = self.conv_bn(f'{p}.ffn.3', f'{p}.ffn.4', h)
@@ -177,7 +276,7 @@ class Reference:
         x = self.conv_bn('stem.stem.0', 'stem.stem.1', images, 2, act=True)
         x = self.conv_bn('stem.stem.3', 'stem.stem.4', x, 2, act=True)
         outs = []
-        if self.mobile:
+        if self.family == 'mobilevig':
             for prefix in ('local_backbone', 'backbone'):
                 for j in self.entries(prefix):
                     p = f'{prefix}.{j}'
@@ -189,14 +288,15 @@ class Reference:
                     else:
                         x = self.svga_block(p, x)
         else:
-            for stage, stride in zip(self.entries('backbone'), (8, 4, 2, 1)):
+            for stage, stride in zip(self.entries('backbone'),
+                                     GRAPH_STRIDES[self.family]):
                 for j in self.entries(f'backbone.{stage}'):
                     p = f'backbone.{stage}.{j}'
                     if f'{p}.conv.0.weight' in self.sd:
                         outs.append(x)
                         x = self.downsample(p, x)
                     elif f'{p}.mixer.fc1.0.weight' in self.sd:
-                        x = self.daga_block(p, x, stride)
+                        x = self.mixer_block(p, x, stride)
                     else:
                         x = self.inverted_residual(p, x)
         outs.append(x)

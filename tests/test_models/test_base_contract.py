@@ -7,8 +7,8 @@ import pytest
 import torch
 from mmengine.logging import MMLogger
 
-from mmvig.models import (MODEL_NAMES, GreedyViG, MobileViG, PyramidViG,
-                          ViG, model_name)
+from mmvig.models import (MODEL_NAMES, AdaptViG, GreedyViG, MobileViG,
+                          MobileViGv2, PyramidViG, ViG, model_name)
 from mmvig.models.model_names import ARCH_ALIASES
 
 #: Small archs of each family (4 outputs; ViG's outputs are its blocks).
@@ -19,6 +19,10 @@ SMALL = {
                     channels=[16, 24, 32, 40]),
     GreedyViG: dict(depths=[2, 2, 2, 2], graph_depths=[1, 1, 1, 1],
                     channels=[16, 24, 32, 40]),
+    MobileViGv2: dict(depths=[1, 2, 2, 2], graph_depths=[0, 1, 1, 1],
+                      channels=[16, 24, 32, 40]),
+    AdaptViG: dict(depths=[2, 2, 2, 2], graph_depths=[1, 1, 1, 1],
+                   channels=[16, 24, 32, 40]),
 }
 
 
@@ -37,12 +41,16 @@ def test_model_names_cover_every_arch_of_every_family():
     expected = {
         f'{prefix}-{short}'
         for prefix, cls in (('vig', ViG), ('pvig', PyramidViG),
-                            ('mobilevig', MobileViG), ('greedyvig', GreedyViG))
+                            ('mobilevig', MobileViG), ('greedyvig', GreedyViG),
+                            ('mobilevigv2', MobileViGv2),
+                            ('adaptvig', AdaptViG))
         for short in ARCH_ALIASES if short in cls.arch_settings}
     assert expected <= set(MODEL_NAMES)
-    assert len(expected) == 14
+    assert len(expected) == 21
     assert model_name('pvig-s').backbone is PyramidViG
     assert model_name('mobilevig-ti').hidden_channels == 512
+    assert model_name('mobilevigv2-b').hidden_channels == 768
+    assert model_name('adaptvig-s').backbone is AdaptViG
     with pytest.raises(KeyError, match="unknown model name 'pvig-xl'"):
         model_name('pvig-xl')
 

@@ -162,6 +162,29 @@ def test_bad_arguments_are_refused_with_the_valid_range():
         GreedyViG('s')(torch.randn(1, 3, 31, 64))
 
 
+def test_new_archs_and_their_graphs_are_checked():
+    with pytest.raises(ValueError, match=r"unknown AdaptViG arch 'ti'"):
+        AdaptViG('ti')
+    assert MobileViGv2('base').channels == MobileViGv2('b').channels == [
+        64, 128, 256, 512]
+    with pytest.raises(ValueError, match=r'MobileViGv2: graph_strides\[2\] '
+                       r'must be an integer >= 1, got 0'):
+        MobileViGv2('ti', graph_strides=[8, 8, 0, 2])
+    with pytest.raises(ValueError, match=r'GlobalAttentionGraph: channels '
+                       r'must be an integer >= 4, got 2'):
+        AdaptViG(dict(depths=[1, 1, 1, 1], graph_depths=[0, 0, 0, 1],
+                      channels=[8, 8, 8, 2]))
+    # The learned parts of AdaptViG's graphs sit in its graph builders and
+    # train with the block (layer-wise lr decay included).
+    model = AdaptViG('s')
+    names = dict(model.named_parameters())
+    assert names['stages.0.blocks.3.grapher.graph.temperature'].shape == ()
+    assert 'stages.3.blocks.5.grapher.graph.q_conv.weight' in names
+    assert model.get_layer_depth(
+        'backbone.stages.0.blocks.3.grapher.graph.temperature',
+        'backbone.')[0] == 4
+
+
 def test_frozen_stages_norm_eval_and_layer_depth():
     model = GreedyViG('s', frozen_stages=2, norm_eval=True).train()
     for module in (model.stem, model.stages[0], model.stages[1]):
@@ -181,7 +204,9 @@ def test_frozen_stages_norm_eval_and_layer_depth():
         num_layers - 1, num_layers)
 
 
-@pytest.mark.parametrize('cls', [MobileViG, GreedyViG])
+# MobileViGv2's blocks are GreedyViG's over a fixed graph; AdaptViG's graphs
+# have parameters of their own.
+@pytest.mark.parametrize('cls', [MobileViG, GreedyViG, AdaptViG])
 def test_with_cp_gives_equal_gradients(cls):
     x = torch.randn(2, 3, 64, 64)
     grads = []

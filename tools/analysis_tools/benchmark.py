@@ -37,9 +37,9 @@ ViG at detection size, dense (``max_chunk_bytes=None``) against the default
 memory-bounded chunks, measured the same way.
 
 mmpretrain's port only runs at 224x224; at other sizes only mmvig is timed.
-MobileViG and GreedyViG (``mobilevig-ti`` ... ``greedyvig-b``, with their two
-averaged heads) have no implementation on current OpenMMLab besides mmvig's,
-so they are timed alone (their equality with a reference is tested in
+The mobile family (``mobilevig-ti`` ... ``greedyvig-b``, ``mobilevigv2-ti``
+... ``adaptvig-b``, with their two averaged heads) has no implementation on
+current OpenMMLab besides mmvig's, so it is timed alone (its equality with a reference is tested in
 ``tests/test_models/test_family.py``).
 """
 import argparse

@@ -1,5 +1,5 @@
 """Convert an authors' or mmpretrain checkpoint of a Vision GNN (ViG, Pyramid
-ViG, MobileViG, GreedyViG) to mmvig's key layout.
+ViG, MobileViG, GreedyViG, MobileViGv2, AdaptViG) to mmvig's key layout.
 
     python tools/model_converters/vig2mmvig.py SRC DST [--arch pvig-s]
 

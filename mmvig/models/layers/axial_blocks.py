@@ -1,6 +1,8 @@
-"""Blocks of MobileViG and GreedyViG: inverted residuals for local mixing,
-and Graphers over axial graphs (their builders :class:`~mmvig.ops.SVGAGraph`
-and :class:`~mmvig.ops.DAGAGraph`).
+"""Blocks of MobileViG, GreedyViG, MobileViGv2 and AdaptViG: inverted
+residuals for local mixing, and Graphers over node-map graphs (their
+builders :class:`~mmvig.ops.SVGAGraph`, :class:`~mmvig.ops.DAGAGraph`,
+:class:`~mmvig.ops.MGCGraph`, :class:`~mmvig.ops.AdaptiveAxialGraph`,
+:class:`~mmvig.ops.GlobalAttentionGraph`).
 
 Every conv has a bias and a norm after it (as the released weights were
 trained); ``(B, C, H, W)`` in and out.
@@ -9,7 +11,7 @@ import torch
 import torch.nn as nn
 from mmcv.cnn.bricks import DropPath
 
-from mmvig.ops import AxialGraphBuilder, build_graph_builder
+from mmvig.ops import NodeMapGraphBuilder, build_graph_builder
 from .blocks import FFN
 from .conv_norm import ConvNorm
 
@@ -53,30 +55,63 @@ class InvertedResidual(nn.Module):
         return x + self.drop_path(_scale(residual, self.layer_scale))
 
 
+class ConditionalPosEncoding(nn.Conv2d):
+    """Conditional position encoding ``x + dwconv_k(x)`` (CPE,
+    arXiv:2102.10882), ``(B, C, H, W)`` in and out.
+
+    :meth:`reparameterize` folds the identity into the kernel's centre: one
+    depthwise conv, the same outputs (MobileViGv2's RepCPE, after FastViT;
+    :meth:`VisionGNNBase.fuse` calls it). The weights keep a plain conv's
+    names (``weight``, ``bias``).
+
+    Args:
+        channels (int): ``C``.
+        kernel_size (int): odd kernel size. Defaults to 7.
+    """
+
+    def __init__(self, channels, kernel_size=7):
+        super().__init__(channels, channels, kernel_size,
+                         padding=kernel_size // 2, groups=channels)
+        self.reparameterized = False
+
+    def forward(self, x):
+        out = super().forward(x)
+        return out if self.reparameterized else x + out
+
+    @torch.no_grad()
+    def reparameterize(self):
+        """Fold ``x +`` into the kernel (once; for inference)."""
+        if not self.reparameterized:
+            centre = self.kernel_size[0] // 2
+            self.weight[:, 0, centre, centre] += 1
+            self.reparameterized = True
+
+
 class AxialGrapher(nn.Module):
-    """[position conv ->] fc1 -> axial graph max-relative -> update conv ->
+    """[position encoding ->] fc1 -> graph max-relative -> update conv ->
     fc2 (no shortcut: the blocks add it).
 
     Args:
         channels (int): node channels ``C``.
-        graph_cfg (dict): the axial graph builder
+        graph_cfg (dict): the graph builder over node maps
             (``dict(type='mmvig.SVGAGraph', stride=2)`` for MobileViG,
-            ``'mmvig.DAGAGraph'`` for GreedyViG).
+            ``'mmvig.DAGAGraph'`` for GreedyViG, ``'mmvig.MGCGraph'`` for
+            MobileViGv2, ``'mmvig.AdaptiveAxialGraph'`` and
+            ``'mmvig.GlobalAttentionGraph'`` for AdaptViG).
         hidden_channels (int): channels of the update conv's output
-            (``2C`` in MobileViG, ``C`` in GreedyViG).
-        pos_kernel (int): kernel of the depthwise conditional position
-            encoding added first (GreedyViG: 7); 0 for none.
+            (``2C`` in MobileViG, ``C`` in the others).
+        pos_kernel (int): kernel of the :class:`ConditionalPosEncoding`
+            applied first (7 but in MobileViG); 0 for none.
         norm_cfg (dict), act_cfg (dict): norm and activation layers.
     """
 
     def __init__(self, channels, graph_cfg, hidden_channels, pos_kernel=0,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
         super().__init__()
-        self.graph = build_graph_builder(graph_cfg, AxialGraphBuilder,
+        self.graph = build_graph_builder(graph_cfg, NodeMapGraphBuilder,
                                          'AxialGrapher')
-        self.cpe = nn.Conv2d(
-            channels, channels, pos_kernel, padding=pos_kernel // 2,
-            groups=channels) if pos_kernel else None
+        self.cpe = ConditionalPosEncoding(
+            channels, pos_kernel) if pos_kernel else None
         self.fc1 = ConvNorm(channels, channels, norm_cfg=norm_cfg)
         # [x, aggregate] in channel blocks, as the released weights expect.
         self.graph_conv = ConvNorm(2 * channels, hidden_channels,
@@ -85,7 +120,7 @@ class AxialGrapher(nn.Module):
 
     def forward(self, x):
         if self.cpe is not None:
-            x = x + self.cpe(x)
+            x = self.cpe(x)
         x = self.fc1(x)
         x = torch.cat([x, self.graph(x).max_relative(x)], dim=1)
         return self.fc2(self.graph_conv(x))
@@ -115,24 +150,27 @@ class SVGABlock(nn.Module):
         return self.ffn(x + self.drop_path(self.grapher(x)))
 
 
-class DAGABlock(nn.Module):
-    """GreedyViG's graph block: Grapher over the DAGA graph (with a 7x7
-    conditional position encoding) and a 1x1-conv FFN, each scaled per
-    channel and residual.
+class GraphMixerBlock(nn.Module):
+    """The graph block of GreedyViG, MobileViGv2 and AdaptViG: a Grapher
+    (with a 7x7 conditional position encoding, update conv to ``C``) and a
+    1x1-conv FFN, each scaled per channel and residual.
 
     Args:
-        channels (int): ``C``. stride (int): DAGA stride ``K``.
+        channels (int): ``C``.
+        graph_cfg (dict): the Grapher's graph builder (see
+            :class:`AxialGrapher`).
         drop_path (float): stochastic depth rate of both residuals.
         layer_scale_init (float): initial per-channel scales.
         norm_cfg (dict), act_cfg (dict): norm and activation layers.
     """
 
-    def __init__(self, channels, stride=2, drop_path=0., layer_scale_init=1e-5,
-                 norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
+    def __init__(self, channels, graph_cfg, drop_path=0.,
+                 layer_scale_init=1e-5, norm_cfg=dict(type='BN'),
+                 act_cfg=dict(type='GELU')):
         super().__init__()
         self.grapher = AxialGrapher(
-            channels, dict(type='mmvig.DAGAGraph', stride=stride), channels,
-            pos_kernel=7, norm_cfg=norm_cfg, act_cfg=act_cfg)
+            channels, graph_cfg, channels, pos_kernel=7, norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
         self.ffn = nn.Sequential(
             ConvNorm(channels, 4 * channels, norm_cfg=norm_cfg,
                      act_cfg=act_cfg),
@@ -146,3 +184,16 @@ class DAGABlock(nn.Module):
     def forward(self, x):
         x = x + self.drop_path(_scale(self.grapher(x), self.layer_scale1))
         return x + self.drop_path(_scale(self.ffn(x), self.layer_scale2))
+
+
+class DAGABlock(GraphMixerBlock):
+    """GreedyViG's graph block: :class:`GraphMixerBlock` over the DAGA graph.
+
+    Args:
+        channels (int): ``C``. stride (int): DAGA stride ``K``.
+        **kwargs: see :class:`GraphMixerBlock`.
+    """
+
+    def __init__(self, channels, stride=2, **kwargs):
+        super().__init__(channels, dict(type='mmvig.DAGAGraph', stride=stride),
+                         **kwargs)

@@ -7,6 +7,7 @@ from mmcv.cnn import fuse_conv_bn
 
 from mmvig.ops import capturing_graph
 from .conv_norm import ConvNorm
+from .axial_blocks import ConditionalPosEncoding
 
 # The oneDNN conv with a fused activation (what torch.compile emits on CPU).
 _ONEDNN_CONV_ACT = torch.backends.mkldnn.is_available() and hasattr(
@@ -36,7 +37,8 @@ class ConvGELU(nn.Module):
 
 
 def fuse_conv_norm_act(module):
-    """Fold every batch norm into the conv before it (mmcv's
+    """Re-parameterise every conditional position encoding ``x + conv(x)``
+    into its conv, fold every batch norm into the conv before it (mmcv's
     ``fuse_conv_bn``), then fuse the exact GELU of each :class:`ConvNorm`
     whose norm was folded into its conv. Outputs stay equal up to float
     rounding; the result is for inference only.
@@ -44,6 +46,9 @@ def fuse_conv_norm_act(module):
     Returns:
         nn.Module: ``module``, fused in place.
     """
+    for layer in module.modules():
+        if isinstance(layer, ConditionalPosEncoding):
+            layer.reparameterize()
     fuse_conv_bn(module)
     for layer in list(module.modules()):
         if (isinstance(layer, ConvNorm) and isinstance(layer.norm, nn.Identity)

@@ -1,0 +1,14 @@
+# The MobileViG-M detector's settings with AdaptViG-B: the authors'
+# mask_rcnn_adaptvig_b_fpn_1x_coco (AdamW lr 2e-4, weight decay 0.05, 1x).
+_base_ = './mask-rcnn_mobilevig-m_fpn_1x_coco.py'
+# The authors' ImageNet-1k training checkpoint (from
+# https://huggingface.co/SLDGroup/AdaptViG), downloaded to
+# checkpoints/; its EMA weights, as the authors' detectors and segmentors
+# load them.
+pretrained = 'checkpoints/adaptvig-b_in1k.pth'
+model = dict(
+    backbone=dict(
+        type='mmvig.AdaptViG',
+        arch='b',
+        init_cfg=dict(checkpoint=pretrained)),
+    neck=dict(in_channels=[48, 96, 192, 384]))

@@ -1,0 +1,7 @@
+# MobileViGv2-S on ImageNet-1k: the MobileViGv2-Ti recipe (the authors'
+# 16 GPUs x 128 images, lr 4e-3).
+_base_ = './mobilevigv2-ti_16xb128_in1k.py'
+
+model = dict(
+    backbone=dict(arch='s'),
+    head=dict(in_channels=256, hidden_channels=512))

@@ -1,16 +1,26 @@
-"""MobileViG and GreedyViG: parameter counts, equality with the reference
-on the authors' weights, any input size, the backbone API."""
+"""MobileViG, GreedyViG, MobileViGv2 and AdaptViG: parameter counts,
+equality with the reference on the authors' weights, any input size, the
+backbone API."""
 import pytest
 import torch
 import torch.nn as nn
 
 from mmvig.checkpoint import to_mmvig_layout
-from mmvig.models import DistilledViGClsHead, GreedyViG, MobileViG
+from mmvig.models.layers import ConditionalPosEncoding
+from mmvig.models import (AdaptViG, DistilledViGClsHead, GreedyViG,
+                          MobileViG, MobileViGv2)
 from .family_reference import (FACTS, VARIANTS, Reference,
                                random_authors_state_dict)
 
-CLASSES = {'MobileViG': MobileViG, 'GreedyViG': GreedyViG}
-EMBED = {'mobilevig_ti': 512, 'mobilevig_s': 512}  # the others: 768
+CLASSES = {'MobileViG': MobileViG, 'GreedyViG': GreedyViG,
+           'MobileViGv2': MobileViGv2, 'AdaptViG': AdaptViG}
+FAMILIES = list(CLASSES.values())
+# The heads' hidden width; the others: 768.
+EMBED = dict.fromkeys(['mobilevig_ti', 'mobilevig_s', 'mobilevigv2_ti',
+                       'mobilevigv2_s', 'mobilevigv2_m'], 512)
+# One small variant of each family.
+SMALLEST = [('MobileViG', 'ti'), ('GreedyViG', 's'), ('MobileViGv2', 'ti'),
+            ('AdaptViG', 's')]
 
 
 def trainable(module):
@@ -41,10 +51,14 @@ def test_parameter_counts_equal_the_authors(variant):
 MACS_G = {('MobileViG', 'ti'): 0.674, ('MobileViG', 's'): 1.002,
           ('MobileViG', 'm'): 1.513, ('MobileViG', 'b'): 2.827,
           ('GreedyViG', 's'): 1.604, ('GreedyViG', 'm'): 3.154,
-          ('GreedyViG', 'b'): 5.119}
+          ('GreedyViG', 'b'): 5.119, ('MobileViGv2', 'ti'): 0.642,
+          ('MobileViGv2', 's'): 0.930, ('MobileViGv2', 'm'): 1.641,
+          ('MobileViGv2', 'b'): 3.594}
 
 
-@pytest.mark.parametrize('variant', VARIANTS, ids='-'.join)
+# AdaptViG: the facts have no count (mmengine's counter failed on the
+# authors' graph ops).
+@pytest.mark.parametrize('variant', MACS_G, ids='-'.join)
 def test_macs_equal_the_authors(variant):
     from mmvig.analysis import count_flops
     macs = count_flops(nn.Sequential(*build(*variant)), (1, 3, 224, 224))
@@ -105,13 +119,20 @@ def test_equals_the_reference_on_the_authors_weights(variant):
     _compare(variant, (2, 3, 64, 48), seed=0)
 
 
-@pytest.mark.parametrize('variant', [('MobileViG', 'ti'), ('GreedyViG', 's')],
-                         ids='-'.join)
+@pytest.mark.parametrize('variant', SMALLEST, ids='-'.join)
 def test_equals_the_reference_at_an_odd_size(variant):
     _compare(variant, (1, 3, 75, 141), seed=3)
 
 
-@pytest.mark.parametrize('cls', [MobileViG, GreedyViG])
+@pytest.mark.parametrize('variant', [('MobileViGv2', 's'), ('AdaptViG', 's')],
+                         ids='-'.join)
+def test_equals_the_reference_where_the_stride_exceeds_the_grid(variant):
+    # 37 rows: 5 at stride 8, where MGC's K = 8 (and 3 at stride 16 with
+    # K = 4) exceed the grid; AdaptViG's 2, 4, 8 ... stop below 5 rows.
+    _compare(variant, (1, 3, 37, 61), seed=5)
+
+
+@pytest.mark.parametrize('cls', FAMILIES)
 @pytest.mark.parametrize('size', [(333, 517), (32, 32), (97, 61)])
 def test_outputs_at_any_size(cls, size):
     model = cls(out_indices=(0, 1, 2, 3)).eval()
@@ -124,7 +145,7 @@ def test_outputs_at_any_size(cls, size):
         assert torch.isfinite(out).all()
 
 
-@pytest.mark.parametrize('cls', [MobileViG, GreedyViG])
+@pytest.mark.parametrize('cls', FAMILIES)
 def test_batch_of_no_images(cls):
     model = cls(out_indices=(1, 3)).eval()
     with torch.no_grad():
@@ -135,7 +156,7 @@ def test_batch_of_no_images(cls):
 
 def test_bad_arguments_are_refused_with_the_valid_range():
     with pytest.raises(ValueError, match=r"unknown MobileViG arch 'huge'.*"
-                       r"'b', 'base', 'm', 'medium', 's', 'small', 'ti', 'tiny'"):
+                       r"'b', 'base', 'm', 'medium', 's', 'small', 'ti'"):
         MobileViG('huge')
     with pytest.raises(ValueError, match=r"GreedyViG: graph_strides must "
                        r"have 4 entries \(one per stage\), got \[8, 4\]"):
@@ -219,8 +240,7 @@ def test_with_cp_gives_equal_gradients(cls):
         torch.testing.assert_close(grads[1][name], grads[0][name])
 
 
-@pytest.mark.parametrize('variant', [('MobileViG', 'ti'), ('GreedyViG', 's')],
-                         ids='-'.join)
+@pytest.mark.parametrize('variant', SMALLEST, ids='-'.join)
 def test_fuse_keeps_outputs(variant):
     _, backbone, _ = _load_authors(variant)
     x = torch.randn(1, 3, 64, 96)
@@ -228,6 +248,13 @@ def test_fuse_keeps_outputs(variant):
         expected = backbone(x)
         fused = backbone.fuse()(x)
     assert not any(isinstance(m, nn.BatchNorm2d) for m in backbone.modules())
+    # The conditional position encodings x + dwconv(x) are one conv now
+    # (MobileViGv2's RepCPE re-parameterisation; GreedyViG's and AdaptViG's
+    # encodings are the same layer).
+    encodings = [m for m in backbone.modules()
+                 if isinstance(m, ConditionalPosEncoding)]
+    assert bool(encodings) == (variant[0] != 'MobileViG')
+    assert all(m.reparameterized for m in encodings)
     for got, want in zip(fused, expected):
         _assert_close(got, want)
 
@@ -250,7 +277,7 @@ def test_head_averages_at_inference_and_trains_both():
     assert plain.fc2_dist is None
 
 
-@pytest.mark.parametrize('cls', [MobileViG, GreedyViG])
+@pytest.mark.parametrize('cls', FAMILIES)
 def test_low_precision_and_autocast_run_finite(cls):
     model = cls(out_indices=(0, 3)).eval()
     x = torch.randn(2, 3, 64, 96)

@@ -64,6 +64,7 @@ from mmvig.analysis import (count_flops, machine_summary, randomize_norms,
 from mmvig.checkpoint import to_mmvig_layout
 from mmvig.deployment import OnnxRuntimeModel, compare_outputs, export_onnx
 from mmvig.models import MODEL_NAMES, PyramidViG, model_name
+from mmvig.models.model_names import ARCH_ALIASES
 from mmvig.ties import follow_graphs, record_graphs, relative_errors
 
 REFERENCE_SIZE = (224, 224)
@@ -97,7 +98,9 @@ def build_pair(name, num_classes=1000):
         return None, ours
     torch.manual_seed(0)
     theirs = Classifier(
-        getattr(mmpretrain_backbones, spec.mmpretrain)(spec.arch),
+        # mmpretrain names its archs in full ('tiny').
+        getattr(mmpretrain_backbones, spec.mmpretrain)(
+            ARCH_ALIASES[spec.arch]),
         VigClsHead(num_classes, backbone.out_channels[-1],
                    hidden_dim=spec.hidden_channels))
     randomize_norms(theirs)

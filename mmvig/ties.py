@@ -21,7 +21,7 @@ import contextlib
 import torch
 import torch.nn.functional as F
 
-from mmvig.ops import DAGAGraph, KNNGraph
+from mmvig.ops import DAGAGraph, KNNGraph, graph_builders
 
 
 class GraphMismatchError(ValueError):
@@ -97,6 +97,19 @@ def count_tie_flips(got, expected, dist, tol, where='a KNN'):
 
 
 @contextlib.contextmanager
+def _hooked(model, kind, hook):
+    """``hook`` as a forward hook of every module of type ``kind`` in
+    ``model`` while in the block."""
+    handles = [m.register_forward_hook(hook)
+               for m in graph_builders(model, kind)]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+@contextlib.contextmanager
 def record_graphs(model, kind=KNNGraph, select=None):
     """Collect the graph of every module of type ``kind`` in ``model`` (by
     default mmvig's neighbour-list builders), in call order, into the
@@ -108,13 +121,8 @@ def record_graphs(model, kind=KNNGraph, select=None):
     def hook(module, args, output):
         graphs.append(output if select is None else select(output))
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, kind)]
-    try:
+    with _hooked(model, kind, hook):
         yield graphs
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 @contextlib.contextmanager
@@ -152,13 +160,8 @@ def follow_graphs(model, graphs):
         stats['calls'] += 1
         return theirs
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, KNNGraph)]
-    try:
+    with _hooked(model, KNNGraph, hook):
         yield stats
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 @contextlib.contextmanager
@@ -185,13 +188,8 @@ def daga_margins(model):
             stats['margin'] = min(stats['margin'], gap.min().item())
             stats['decisions'] += distance.numel()
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, DAGAGraph)]
-    try:
+    with _hooked(model, DAGAGraph, hook):
         yield stats
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 def relative_errors(outputs, reference):

@@ -11,6 +11,7 @@ starts the gloo process group itself (mmengine then skips its own) and asks
 for a device-less DDP.
 """
 import datetime
+import glob
 import os
 import os.path as osp
 
@@ -38,6 +39,40 @@ def add_shared_args(parser):
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def nvidia_devices():
+    """The NVIDIA GPUs this node's driver exposes (``/dev/nvidia<N>``)."""
+    return sorted(glob.glob('/dev/nvidia[0-9]*'))
+
+
+def check_cuda():
+    """Refuse to run on the CPU a job that was meant for GPUs.
+
+    A node with NVIDIA GPUs whose CUDA torch cannot use (a broken or too old
+    driver, a CPU-only build of torch) would otherwise train on the CPU with
+    gloo and, with ``--amp``, the CPU's bfloat16 wrapper. A CPU run on such a
+    node is asked for explicitly with ``CUDA_VISIBLE_DEVICES=`` (empty) or
+    ``-1``.
+
+    Raises:
+        RuntimeError: GPUs are present and visible, CUDA is not usable.
+    """
+    visible = os.environ.get('CUDA_VISIBLE_DEVICES')
+    if torch.cuda.is_available() or visible is not None and \
+            visible.strip() in ('', '-1'):
+        return
+    devices = nvidia_devices()
+    if not devices:
+        return
+    build = (f'torch {torch.__version__} built for CUDA {torch.version.cuda}'
+             if torch.version.cuda else
+             f'torch {torch.__version__} is a CPU-only build')
+    raise RuntimeError(
+        f'this node has NVIDIA GPUs ({", ".join(devices)}) but torch cannot '
+        f'use CUDA ({build}; torch.cuda.is_available() is False: check the '
+        f'driver with nvidia-smi). Fix CUDA, or run on the CPU explicitly '
+        f'with CUDA_VISIBLE_DEVICES= (empty).')
+
+
 def prepare_config(args, dataloaders, merge=None):
     """Load ``args.config`` and apply the options train and test share.
 
@@ -53,11 +88,24 @@ def prepare_config(args, dataloaders, merge=None):
 
     Returns:
         Config: the config.
+
+    Raises:
+        RuntimeError: from :func:`check_cuda`.
+        ValueError: ``--launcher mpi`` outside ``mpirun``.
     """
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config} does not exist')
+    check_cuda()
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
+    if args.launcher == 'mpi':
+        # mmengine's MPI set-up takes the device from OpenMPI's local rank,
+        # its DDP wrapper from LOCAL_RANK: both must name the same GPU.
+        if 'OMPI_COMM_WORLD_LOCAL_RANK' not in os.environ:
+            raise ValueError(
+                '--launcher mpi needs OpenMPI\'s OMPI_COMM_WORLD_LOCAL_RANK '
+                '(start the job with mpirun)')
+        os.environ['LOCAL_RANK'] = os.environ['OMPI_COMM_WORLD_LOCAL_RANK']
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     # work_dir: command line, then the config, then the config's name.
     if args.work_dir is not None:

@@ -76,7 +76,7 @@ def main():
     try:
         cfg = prepare_config(args, ['test_dataloader'],
                              merge=lambda cfg: merge_args(cfg, args))
-    except (FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, ValueError, RuntimeError) as err:
         sys.exit(f'error: {err}')
     runner = build_runner(cfg)
     if args.out and args.out_item in ('pred', None):

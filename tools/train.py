@@ -65,7 +65,7 @@ def main():
         cfg = prepare_config(
             args, ['train_dataloader', 'val_dataloader', 'test_dataloader'],
             merge=lambda cfg: merge_args(cfg, args))
-    except (FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, ValueError, RuntimeError) as err:
         sys.exit(f'error: {err}')
     runner = build_runner(cfg)
     try:

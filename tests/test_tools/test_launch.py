@@ -1,6 +1,7 @@
 """mmvig.launch: the config handling and CPU-distributed set-up of the
 tools."""
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,7 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
+import mmvig.launch as launch
 from mmvig.launch import add_shared_args, prepare_config, setup_distributed
 from ..helpers import free_port, load_tool
 from .conftest import DIGITS_CONFIG
@@ -112,3 +114,59 @@ def test_train_tool_rejects_missing_config(monkeypatch):
         load_tool('tools/train.py').main()
     assert exit_info.value.code == \
         'error: config file configs/pvig/nope.py does not exist'
+
+
+BROKEN_CUDA = ('this node has NVIDIA GPUs (/dev/nvidia0) but torch cannot '
+               'use CUDA')
+
+
+@pytest.fixture
+def gpu_node_without_cuda(monkeypatch):
+    """A node whose driver shows a GPU that torch cannot use."""
+    monkeypatch.setattr(launch, 'nvidia_devices', lambda: ['/dev/nvidia0'])
+    monkeypatch.setattr(launch.torch.cuda, 'is_available', lambda: False)
+    monkeypatch.delenv('CUDA_VISIBLE_DEVICES', raising=False)
+
+
+def test_gpu_node_without_cuda_is_refused(gpu_node_without_cuda):
+    with pytest.raises(RuntimeError, match=re.escape(BROKEN_CUDA)) as error:
+        launch.check_cuda()
+    assert 'CUDA_VISIBLE_DEVICES= (empty)' in str(error.value)
+
+
+@pytest.mark.parametrize('visible', ['', '-1'])
+def test_cpu_run_asked_for_on_a_gpu_node(gpu_node_without_cuda, monkeypatch,
+                                         visible):
+    monkeypatch.setenv('CUDA_VISIBLE_DEVICES', visible)
+    launch.check_cuda()  # no error: the CPU was asked for
+
+
+def test_cpu_node_runs_on_the_cpu(monkeypatch):
+    monkeypatch.setattr(launch, 'nvidia_devices', lambda: [])
+    monkeypatch.setattr(launch.torch.cuda, 'is_available', lambda: False)
+    launch.check_cuda()  # no error: there is no GPU to miss
+
+
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_tools_on_a_gpu_node_without_cuda_fail(gpu_node_without_cuda,
+                                               monkeypatch, tmp_path, tool):
+    """Neither tool falls back to the CPU there, and ``--amp`` never picks
+    the CPU's bfloat16 wrapper."""
+    checkpoint = tmp_path / 'model.pth'
+    checkpoint.touch()
+    argv = [str(DIGITS_CONFIG), '--amp'] if tool == 'train' else \
+        [str(DIGITS_CONFIG), str(checkpoint)]
+    monkeypatch.setattr(sys, 'argv', [f'{tool}.py'] + argv)
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool(f'tools/{tool}.py').main()
+    assert BROKEN_CUDA in str(exit_info.value.code)
+
+
+def test_mpi_local_rank_names_the_device(monkeypatch):
+    monkeypatch.setenv('OMPI_COMM_WORLD_LOCAL_RANK', '3')
+    monkeypatch.setenv('LOCAL_RANK', '0')
+    prepare_config(_args(launcher='mpi'), [])
+    assert os.environ['LOCAL_RANK'] == '3'
+    monkeypatch.delenv('OMPI_COMM_WORLD_LOCAL_RANK')
+    with pytest.raises(ValueError, match='start the job with mpirun'):
+        prepare_config(_args(launcher='mpi'), [])

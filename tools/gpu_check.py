@@ -43,7 +43,6 @@ check failed.
 """
 import argparse
 import contextlib
-import gc
 import importlib.metadata
 import importlib.util
 import json
@@ -195,69 +194,13 @@ def install(directory):
 
 
 # --------------------------------------------------------------- helpers ---
-
-def synchronize(device):
-    if device.type == 'cuda':
-        import torch
-        torch.cuda.synchronize(device)
-
-
-@contextlib.contextmanager
-def peak_memory(device, result):
-    """Record in ``result['peak_gib']`` the most GiB allocated on the device
-    during the block, weights and inputs included (CUDA only; ``None``
-    elsewhere)."""
-    import torch
-    if device.type == 'cuda':
-        gc.collect()
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats(device)
-    yield
-    result['peak_gib'] = (
-        round(torch.cuda.max_memory_allocated(device) / 2**30, 3)
-        if device.type == 'cuda' else None)
-
-
-def timed(step, device, warmup, reps):
-    """Median seconds of ``step()`` over ``reps`` synchronized runs."""
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(reps):
-        synchronize(device)
-        start = time.perf_counter()
-        step()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
-
-
-@contextlib.contextmanager
-def full_float32():
-    """No TF32 anywhere (matmuls and cuDNN convolutions), as on the CPU."""
-    import torch
-    from mmvig.ops.knn_graph import full_float32_matmul
-    cudnn = torch.backends.cudnn.allow_tf32
-    torch.backends.cudnn.allow_tf32 = False
-    try:
-        with full_float32_matmul():
-            yield
-    finally:
-        torch.backends.cudnn.allow_tf32 = cudnn
-
+# Timing, memory and numerics come from mmvig.analysis, imported inside the
+# checks: mmvig and mmengine are importable only after --wheels installed
+# them.
 
 def build(type_name, **kwargs):
     from mmpretrain.registry import MODELS
     return MODELS.build(dict(type=type_name, **kwargs))
-
-
-def randomize_norm_stats(model):
-    import torch
-    for module in model.modules():
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-            module.running_mean.uniform_(-0.5, 0.5)
-            module.running_var.uniform_(0.5, 2)
-    return model
 
 
 # ---------------------------------------------------------------- checks ---
@@ -270,6 +213,7 @@ def check_equal(device, quick):
     path is forced against the CPU's (in float32 in quick mode: the same
     graphs, bit for bit)."""
     import torch
+    from mmvig.analysis import precision, randomize_norms
     from mmvig.ops import graph_conv
     rows = []
     size, batch, dtype = ((64, 1, torch.float32) if quick else
@@ -277,9 +221,10 @@ def check_equal(device, quick):
     for name, type_name, arch in ARCHS['equal']:
         torch.manual_seed(0)
         model = build(type_name, arch=arch)
-        model = randomize_norm_stats(model).to(dtype).eval()
+        randomize_norms(model)
+        model = model.to(dtype).eval()
         x = torch.randn(batch, 3, size, size, dtype=dtype)
-        with torch.no_grad():
+        with torch.no_grad(), precision(device):
             expected = model(x)[-1]
             if device.type == 'cpu':
                 with forced_path(graph_conv, 'gather'):
@@ -430,70 +375,65 @@ def check_train(device, quick):
 
 
 def check_speed(device, quick):
-    """Images/s and peak memory, mmvig against mmpretrain, same device."""
+    """Images/s and peak memory, mmvig against mmpretrain, the two timed in
+    turn on the same device (:func:`mmvig.analysis.time_interleaved`)."""
     import torch
+    from mmvig.analysis import (inference_step, peak_memory,
+                                time_interleaved, train_step)
     batches, arch = ((1, ), 'tiny') if quick else ((64, 128), 'small')
     dtypes = ('float32', 'bfloat16' if device.type == 'cpu' else 'float16')
-    warmup, reps = (0, 1) if quick else (3, 10)
+    reps = 1 if quick else 10
     rows = []
     for name, ours, theirs in SPEED_MODELS[:1] if quick else SPEED_MODELS:
-        for library, type_name in (('mmvig', ours), ('mmpretrain', theirs)):
-            torch.manual_seed(0)
-            model = build(type_name, arch=arch).to(device)
-            optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
-            for batch in batches:
-                x = torch.randn(batch, 3, 224, 224, device=device)
-                for dtype in dtypes:
-                    cast = torch.autocast(device.type,
-                                          dtype=getattr(torch, dtype),
-                                          enabled=dtype != 'float32')
-                    for mode in ('infer', 'train'):
-                        row = dict(check='speed', case=name.replace(
-                            '-S', '-Ti' if quick else '-S'), library=library,
-                                   batch=batch, dtype=dtype, mode=mode)
-
-                        def infer():
-                            with torch.no_grad(), cast:
-                                model(x)
-
-                        def train():
-                            with cast:
-                                loss = model(x)[-1].float().mean()
-                            loss.backward()
-                            optimizer.step()
-                            optimizer.zero_grad()
-
-                        model.train(mode == 'train')
-                        try:
-                            with peak_memory(device, row):
-                                seconds = timed(infer if mode == 'infer'
-                                                else train, device, warmup,
-                                                reps)
-                            row.update(images_per_s=round(batch / seconds, 1),
-                                       ok=True)
-                        except torch.OutOfMemoryError:
-                            row.update(images_per_s=None, ok=True,
-                                       note='out of memory')
+        torch.manual_seed(0)
+        models = dict(mmvig=build(ours, arch=arch).to(device),
+                      mmpretrain=build(theirs, arch=arch).to(device))
+        case = name.replace('-S', '-Ti') if quick else name
+        for batch in batches:
+            x = torch.randn(batch, 3, 224, 224, device=device)
+            for dtype in dtypes:
+                for mode in ('infer', 'train'):
+                    steps = {
+                        library: inference_step(model, x, dtype)
+                        if mode == 'infer' else train_step(
+                            model, x, lambda out: out[-1].float().mean(),
+                            dtype)
+                        for library, model in models.items()}
+                    try:
+                        times = time_interleaved(steps, reps, device=device)
+                        memory = {library: peak_memory(step, device)
+                                  for library, step in steps.items()}
+                    except torch.OutOfMemoryError:
+                        times = memory = None
+                    for library in models:
+                        row = dict(check='speed', case=case, library=library,
+                                   batch=batch, dtype=dtype, mode=mode,
+                                   ok=True)
+                        if times is None:
+                            row.update(images_per_s=None, note='out of memory')
+                        else:
+                            row.update(
+                                images_per_s=round(batch / times[library], 1),
+                                peak_gib=round(memory[library] / 2**30, 3)
+                                if device.type == 'cuda' else None)
                         rows.append(row)
-            del model, optimizer
+        del models, steps
     return rows
 
 
 def check_gemm(device, quick):
     """The device's matrix-product peak, TFLOP/s, for reading the speed
     rows: float32 (no TF32) and the autocast dtype."""
-    import torch
+    from mmvig.analysis import gemm_peak_step, time_interleaved
     size = 256 if quick else 8192
     rows = []
     for dtype in ('float32', 'bfloat16' if device.type == 'cpu' else
                   'float16'):
-        a, b = (torch.randn(size, size, device=device,
-                            dtype=getattr(torch, dtype)) for _ in range(2))
-        with full_float32():
-            seconds = timed(lambda: a @ b, device, 1 if quick else 3,
-                            1 if quick else 10)
+        step, flops = gemm_peak_step(device, dtype, size)
+        seconds = time_interleaved(dict(gemm=step), 1 if quick else 10,
+                                   device=device)['gemm']
         rows.append(dict(check='gemm', case=f'{size}x{size}', dtype=dtype,
-                         tflops=float(f'{2 * size**3 / seconds / 1e12:.3g}'),
+                         tflops=float(f'{flops / seconds / 1e12:.3g}'),
                          ok=True))
     return rows
 
@@ -502,6 +442,7 @@ def check_knn(device, quick):
     """The stage-1 KNN of Pyramid ViG-S at 1344x800 (detection): 336x200
     nodes, keys pooled 4x4, 80 channels, k = 9, relative-position bias."""
     import torch
+    from mmvig.analysis import peak_memory, time_interleaved
     from mmvig.ops import knn_graph, relative_pos_factors
     height, width = (56, 56) if quick else (336, 200)
     keys = (height // 4) * (width // 4)
@@ -509,26 +450,31 @@ def check_knn(device, quick):
     x = torch.randn(batch, 80, height * width, device=device)
     y = torch.randn(batch, 80, keys, device=device)
     factors = relative_pos_factors(height, width, 80, keys, device=device)
-    row = dict(check='knn', case=f'{height}x{width} nodes, {keys} keys',
-               batch=batch)
-    with peak_memory(device, row):
-        seconds = timed(lambda: knn_graph(x, y, 9, pos_factors=factors),
-                        device, 0 if quick else 2, 1 if quick else 5)
-    row.update(ms=round(seconds * 1e3, 2), ok=True)
-    return [row]
+    def step():
+        return knn_graph(x, y, 9, pos_factors=factors)
+
+    seconds = time_interleaved(dict(knn=step), 1 if quick else 5,
+                               device=device)['knn']
+    memory = peak_memory(step, device)
+    return [dict(check='knn', case=f'{height}x{width} nodes, {keys} keys',
+                 batch=batch, ms=round(seconds * 1e3, 2),
+                 peak_gib=round(memory / 2**30, 3)
+                 if device.type == 'cuda' else None, ok=True)]
 
 
 def check_compile(device, quick):
     """torch.compile (inductor; in quick mode dynamo's capture alone, the
     ``eager`` backend, no code generation) of Pyramid ViG equals eager."""
     import torch
+    from mmvig.analysis import precision, randomize_norms
     arch, batch, size = ('tiny', 1, 64) if quick else ('small', 8, 224)
     torch.manual_seed(0)
-    model = randomize_norm_stats(
-        build('mmvig.PyramidViG', arch=arch)).to(device).eval()
+    model = build('mmvig.PyramidViG', arch=arch)
+    randomize_norms(model)
+    model = model.to(device).eval()
     x = torch.randn(batch, 3, size, size, device=device)
     backend = 'eager' if quick else 'inductor'
-    with torch.no_grad(), full_float32():
+    with torch.no_grad(), precision(device):
         expected = model(x)[-1]
         got = torch.compile(model, backend=backend)(x)[-1]
     diff = ((got - expected).abs().max() / expected.abs().max()).item()

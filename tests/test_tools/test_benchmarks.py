@@ -27,10 +27,15 @@ def test_benchmark_checks_logits_then_reports_every_variant():
 
 @pytest.mark.slow
 def test_op_benchmark_checks_each_op_against_mmpretrain():
+    # In bfloat16: the convolutions under autocast (checked within their
+    # rounding), the aggregation on bfloat16 tensors (checked equal).
     result = run_tool('tools/analysis_tools/op_benchmark.py', '--reps', 1,
-                      '--sections', 'aggregate', 'knn')
+                      '--sections', 'conv', 'aggregate', 'knn', '--dtype',
+                      'bfloat16')
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
+    assert 'batch 16, GFLOP/s (eval, no_grad, bfloat16)' in out
+    assert out.count(' | 56x56 | ') == 3
     assert out.count('| forward |') == 2
     assert out.count('| forward + backward |') == 2
     assert re.search(r'identical\), ms:\n\n\| mmpretrain \| mmvig', out)
@@ -39,9 +44,12 @@ def test_op_benchmark_checks_each_op_against_mmpretrain():
 @pytest.mark.slow
 def test_benchmark_times_the_family_without_a_reference():
     result = run_tool('tools/analysis_tools/benchmark.py', 'mobilevig-ti',
-                      'greedyvig-s', '--batch', 2, '--reps', 1, '--size', 64)
+                      'greedyvig-s', '--batch', 2, '--reps', 1, '--size', 64,
+                      '--dtype', 'bfloat16')
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
+    assert 'Batch 2, 64x64, bfloat16 autocast, on cpu.' in out
+    assert 'GEMM peak (2048^3 bfloat16 matmul' in out
     for arch in ('mobilevig-ti', 'greedyvig-s'):
         for mode, impl in [('inference', 'mmvig'),
                            ('inference', 'mmvig fused'), ('train', 'mmvig')]:

@@ -1,7 +1,8 @@
 """Speed of mmvig against mmpretrain's ViG port, side by side in one run.
 
     python tools/analysis_tools/benchmark.py pvig-s [--batch 16 [1 ...]] \
-        [--size 224] [--reps 7] [--modes inference train] [--deploy] [--knn]
+        [--size 224] [--reps 7] [--modes inference train] [--deploy] [--knn] \
+        [--device cuda] [--dtype float16]
 
 Both implementations of the arch get the same weights (mmpretrain's random
 initialisation with randomised norm statistics, converted with
@@ -10,20 +11,28 @@ head. Before any timing their logits are compared: mmvig follows
 mmpretrain's graphs, each node where they differ checked to be a tie
 (:mod:`mmvig.ties`, exactly what the parity tests check).
 
+Everything runs on ``--device`` (the CPU, or a GPU: ``cuda``), both
+libraries in the same run. ``--dtype float16`` / ``bfloat16`` times the
+steps under autocast (a training step then scales its float16 loss, as
+mmengine's ``AmpOptimWrapper`` does); the logits are compared in float32
+first, with no TF32 anywhere.
+
 Timing runs every variant in turn, repetition after repetition, together
-with a 2048^3 fp32 matmul that measures the machine's GEMM peak under the
-same load, and reports medians:
+with a 2048^3 matmul (in ``--dtype``) that measures the device's GEMM peak
+under the same load, and reports medians, each call timed between device
+synchronizations (:mod:`mmvig.analysis`):
 
 - ``img/s``; ``GFLOP/s`` = 2 x the multiply-adds of
   :func:`mmvig.analysis.count_flops` x img/s (a training step counts 3x the
   forward); ``of peak``: that over the GEMM's GFLOP/s;
 - ``peak MiB``: the most tensor memory alive at once during one step,
-  beyond the model and its input (from ``torch.profiler``'s allocation
-  events, in one more step after the timed ones);
+  beyond the model and its input (on the CPU from ``torch.profiler``'s
+  allocation events, on CUDA ``torch.cuda.max_memory_allocated``, in one
+  more step after the timed ones);
 - inference of mmvig plain and fused (``fuse()``, the deploy model), and a
   training step (forward, cross-entropy, backward, SGD) of each.
 
-``--deploy`` adds two inference runtimes: ``torch.compile`` (inductor, frozen
+``--deploy`` (CPU only) adds two inference runtimes: ``torch.compile`` (inductor, frozen
 weights) of the fused model, and ONNX Runtime (CPU, as many threads as
 torch) on a dynamic export of the plain model
 (:func:`mmvig.deployment.export_onnx`). Each is first compared with eager
@@ -45,7 +54,6 @@ current OpenMMLab besides mmvig's, so it is timed alone (its equality with a ref
 import argparse
 import contextlib
 import copy
-import itertools
 import os
 import sys
 import tempfile
@@ -57,10 +65,11 @@ from mmengine.utils import ProgressBar
 from mmpretrain.models import backbones as mmpretrain_backbones
 from mmpretrain.models.backbones.vig import DenseDilatedKnnGraph
 from mmpretrain.models.heads import VigClsHead
-from torch.profiler import ProfilerActivity, profile
 
-from mmvig.analysis import (count_flops, machine_summary, randomize_norms,
-                            time_interleaved)
+from mmvig.analysis import (add_device_args, check_device_args, count_flops,
+                            gemm_peak_step, inference_step, machine_summary,
+                            peak_memory, precision, randomize_norms,
+                            time_interleaved, train_step)
 from mmvig.checkpoint import to_mmvig_layout
 from mmvig.deployment import OnnxRuntimeModel, compare_outputs, export_onnx
 from mmvig.models import MODEL_NAMES, PyramidViG, model_name
@@ -112,51 +121,13 @@ def build_pair(name, num_classes=1000):
 # -- measurements -------------------------------------------------------------
 
 
-def gemm_peak_step(size=2048):
-    a, b = torch.randn(size, size), torch.randn(size, size)
-
-    def step():
-        return a @ b
-
-    return step, 2 * size**3
-
-
-def inference_step(model, images):
-    model.eval()
-
-    def step():
-        with torch.no_grad():
-            return model(images)
-
-    return step
-
-
-def train_step(model, images):
-    """Forward, cross-entropy, backward and SGD on a copy of ``model``."""
-    model = copy.deepcopy(model).train()
-    labels = torch.randint(0, 1000, (images.shape[0], ))
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
-
-    def step():
-        optimizer.zero_grad(set_to_none=True)
-        F.cross_entropy(model(images), labels).backward()
-        optimizer.step()
-
-    return step
-
-
-def peak_memory(step):
-    """Most bytes of tensors alive at once during ``step``, from the
-    profiler's allocation events (tensor memory only: not the allocator's
-    cache nor libraries' scratch space)."""
-    with profile(activities=[ProfilerActivity.CPU],
-                 profile_memory=True) as prof:
-        step()
-    changes = sorted((event.time_range.start, event.self_cpu_memory_usage)
-                     for event in prof.events()
-                     if event.self_cpu_memory_usage)
-    return max(itertools.accumulate(change for _, change in changes),
-               default=0)
+def classifier_train_step(model, images, dtype):
+    """A training step (cross-entropy on random labels) of a copy of
+    ``model``."""
+    labels = torch.randint(0, 1000, (images.shape[0], ),
+                           device=images.device)
+    return train_step(copy.deepcopy(model), images,
+                      lambda logits: F.cross_entropy(logits, labels), dtype)
 
 
 # -- the checks ---------------------------------------------------------------
@@ -166,7 +137,7 @@ def check_logits(theirs, ours, images):
     """Max |difference| of the logits over their scale, and the number of
     tied nodes where mmvig took mmpretrain's neighbours."""
     theirs.eval(), ours.eval()
-    with torch.no_grad():
+    with torch.no_grad(), precision(images.device):
         with record_graphs(theirs, DenseDilatedKnnGraph,
                            select=lambda edges: edges[0]) as graphs:
             expected = theirs(images)
@@ -222,15 +193,15 @@ class Deployed:
 # -- KNN at detection size ----------------------------------------------------
 
 
-def knn_comparison(arch, size, reps, progress):
+def knn_comparison(arch, size, reps, progress, device):
     """Time and peak memory of one stage-1 Grapher's graph construction,
     dense and chunked."""
-    model = PyramidViG(arch)
+    model = PyramidViG(arch).to(device)
     grapher = model.stages[0].blocks[0].grapher
     width, height = size
     grid = (-(-height // model.stem.stride), -(-width // model.stem.stride))
     torch.manual_seed(0)
-    nodes = torch.randn(1, model.channels[0], *grid).contiguous(
+    nodes = torch.randn(1, model.channels[0], *grid, device=device).contiguous(
         memory_format=torch.channels_last)
     chunked = copy.deepcopy(grapher).eval()
     dense = copy.deepcopy(grapher).eval()
@@ -238,8 +209,9 @@ def knn_comparison(arch, size, reps, progress):
     steps = {'dense': lambda: dense.neighbours(nodes),
              'chunked': lambda: chunked.neighbours(nodes)}
     assert torch.equal(steps['dense']()[1], steps['chunked']()[1])
-    times = time_interleaved(steps, reps, progress)
-    memory = {name: peak_memory(step) for name, step in steps.items()}
+    times = time_interleaved(steps, reps, progress, device)
+    memory = {name: peak_memory(step, device)
+              for name, step in steps.items()}
     info = dict(queries=grid[0] * grid[1],
                 keys=steps['chunked']()[0].shape[-1],
                 channels=model.channels[0], k=grapher.graph.k,
@@ -280,7 +252,12 @@ def parse_args():
                         metavar=('WIDTH', 'HEIGHT'))
     parser.add_argument('--threads', type=int,
                         help='torch threads (default: torch\'s choice)')
+    add_device_args(parser)
     args = parser.parse_args()
+    check_device_args(parser, args)
+    if args.deploy and args.device.type != 'cpu':
+        parser.error('--deploy times ONNX Runtime\'s CPU provider against '
+                     'eager PyTorch on the CPU: use it with --device cpu')
     if not args.archs and not args.knn:
         parser.error('give archs to time, --knn, or both')
     unknown = set(args.archs) - set(MODEL_NAMES)
@@ -311,13 +288,15 @@ def main():
         (args.reps + 1))
     load = os.getloadavg()[0]
 
-    gemm, gemm_flops = gemm_peak_step()
+    device, dtype = args.device, args.dtype
+    gemm, gemm_flops = gemm_peak_step(device, dtype)
     results, checks, deploy_checks = [], {}, {}
     with contextlib.ExitStack() as stack:
         if args.deploy:
             directory = stack.enter_context(tempfile.TemporaryDirectory())
         for name in args.archs:
-            theirs, ours = build_pair(name)
+            theirs, ours = (m if m is None else m.to(device)
+                            for m in build_pair(name))
             fused = copy.deepcopy(ours)
             fused.backbone.fuse()
             models = {'mmpretrain': theirs, 'mmvig': ours,
@@ -330,10 +309,11 @@ def main():
                 ours, fused, os.path.join(directory, name), stack,
                 (height, width))
             for batch in args.batch:
-                images = torch.randn(batch, 3, height, width)
+                images = torch.randn(batch, 3, height, width, device=device)
                 variants = {
                     (mode, impl): (inference_step if mode == 'inference'
-                                   else train_step)(models[impl], images)
+                                   else classifier_train_step)(
+                                       models[impl], images, dtype)
                     for mode in args.modes for impl in modes[mode]}
                 if with_reference and theirs is not None:
                     checks[batch, name] = [check_logits(theirs, m, images)
@@ -352,7 +332,7 @@ def main():
                              f'{checks.get((batch, name))} '
                              f'{deploy_checks.get((batch, name))}')
                 times = time_interleaved(dict(variants, gemm=gemm),
-                                         args.reps, progress)
+                                         args.reps, progress, device)
                 peak = gemm_flops / times.pop('gemm')
                 for (mode, impl), seconds in times.items():
                     step_flops = flops * batch * (3 if mode == 'train' else 1)
@@ -361,18 +341,18 @@ def main():
                         img_s=batch / seconds,
                         gflop_s=step_flops / seconds / 1e9, peak=peak,
                         memory=None if impl in DEPLOYED else
-                        peak_memory(variants[(mode, impl)])))
+                        peak_memory(variants[(mode, impl)], device)))
 
     knn = None
     if args.knn:
         knn = knn_comparison(model_name(args.knn_arch).arch, args.knn_size,
-                             args.reps, progress)
+                             args.reps, progress, device)
     print('\n')
     report(args, load, results, checks, deploy_checks, knn)
 
 
 def report(args, load, results, checks, deploy_checks, knn):
-    print(machine_summary(load))
+    print(machine_summary(load, args.device))
     for batch in args.batch:
         if results:
             report_models(args, batch,
@@ -384,7 +364,10 @@ def report(args, load, results, checks, deploy_checks, knn):
 
 def report_models(args, batch, results, checks, deploy_checks):
     width, height = args.size
-    print(f'\nBatch {batch}, {width}x{height}, fp32.')
+    numerics = ('float32 (no TF32)' if args.dtype == 'float32' else
+                f'{args.dtype} autocast')
+    print(f'\nBatch {batch}, {width}x{height}, {numerics}, on '
+          f'{args.device}.')
     for name in args.archs:
         if (batch, name) in checks:
             (ours_err, ours_ties), (fused_err, fused_ties) = checks[
@@ -422,7 +405,7 @@ def report_models(args, batch, results, checks, deploy_checks):
                   f'{inference[fastest] / inference["mmvig fused"]:.2f}x '
                   f'eager fused.')
     peaks = sorted({r['peak'] / 1e9 for r in results})
-    print(f'\nGEMM peak (2048^3 fp32 matmul, median per arch): '
+    print(f'\nGEMM peak (2048^3 {args.dtype} matmul, median per arch): '
           f'{", ".join(f"{p:.0f}" for p in peaks)} GFLOP/s. Training: '
           f'forward, cross-entropy, backward, SGD; 3x the forward FLOPs.')
 

@@ -1,10 +1,15 @@
 """Peak memory and time of a Pyramid ViG forward + backward at detection size,
 with the memory-bounded (chunked) KNN and with the dense one.
 
-Each variant runs in a fresh subprocess, so the peaks do not mix; the peak
-is the process's maximum resident set size (``getrusage().ru_maxrss``),
-reported in total and as the increase over the resident size just before
-the forward (the model, the input and the imported libraries)::
+Each variant runs in a fresh subprocess, so the peaks do not mix. On the
+CPU the peak is the process's maximum resident set size
+(``getrusage().ru_maxrss``: what decides whether a CPU run fits in RAM); on
+a GPU (``--device cuda``) the most memory torch allocated on it
+(``torch.cuda.max_memory_allocated``). Both are reported in total and as
+the increase over what was in use just before the forward (the model, the
+input and, on the CPU, the imported libraries); times are taken between
+device synchronizations. ``--dtype float16`` / ``bfloat16`` runs the step
+under autocast::
 
     python tools/analysis_tools/knn_memory.py --arch small --size 1344 800 \
         --batch 2
@@ -21,8 +26,8 @@ step::
     python tools/analysis_tools/knn_memory.py \
         --config configs/sem_fpn/fpn_pvig-s_4xb8-40k_ade20k-512x512.py \
         --size 2048 1024 --batch 1 --inference
-
-CPU only: peak RSS is what decides whether a CPU run fits in RAM.
+    python tools/analysis_tools/knn_memory.py --device cuda --dtype float16 \
+        --size 1344 800 --batch 2
 """
 import argparse
 import json
@@ -34,14 +39,20 @@ import time
 
 import torch
 
-from mmvig.analysis import cpu_name
+from mmvig.analysis import (add_device_args, check_device_args, device_name,
+                            precision, synchronize)
 from mmvig.models import PyramidViG
 from mmvig.ops import DEFAULT_CHUNK_BYTES
 
 VARIANTS = ('chunked', 'dense')
 
 
-def _max_rss_bytes():
+def _peak_bytes(device):
+    """The peak so far: of the process's resident set on the CPU, of torch's
+    allocations on a CUDA device."""
+    if device.type == 'cuda':
+        synchronize(device)
+        return torch.cuda.max_memory_allocated(device)
     # ru_maxrss is in KiB on Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
@@ -66,7 +77,8 @@ def build_model(args, chunk_bytes):
 
 
 def segmentation_samples(images, num_classes):
-    """Data samples of a batch of ``images`` with random labels."""
+    """Data samples of a batch of ``images`` with random labels (on their
+    device)."""
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
     shape = tuple(images.shape[2:])
@@ -75,7 +87,8 @@ def segmentation_samples(images, num_classes):
         sample = SegDataSample(metainfo=dict(
             img_shape=shape, ori_shape=shape, pad_shape=shape))
         sample.gt_sem_seg = PixelData(
-            data=torch.randint(num_classes, (1, ) + shape))
+            data=torch.randint(num_classes, (1, ) + shape,
+                               device=images.device))
         samples.append(sample)
     return samples
 
@@ -83,17 +96,25 @@ def segmentation_samples(images, num_classes):
 def measure(args, chunk_bytes):
     """A training step (forward + backward) or a prediction of the model in
     this process; returns memory (bytes), times (s) and the output shape."""
+    device = args.device
     torch.manual_seed(0)
-    model = build_model(args, chunk_bytes).train(not args.inference)
+    model = build_model(args, chunk_bytes).to(device).train(
+        not args.inference)
     width, height = args.size
-    images = torch.randn(args.batch, 3, height, width)
+    images = torch.randn(args.batch, 3, height, width, device=device)
     segmentor = args.config is not None
     if segmentor:
         samples = segmentation_samples(images,
                                        model.decode_head.num_classes)
-    before = _max_rss_bytes()
+    if device.type == 'cuda':
+        synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+    else:
+        before = _peak_bytes(device)
     start = time.perf_counter()
-    with torch.set_grad_enabled(not args.inference):
+    with torch.set_grad_enabled(not args.inference), \
+            precision(device, args.dtype):
         output_shape = []  # of a segmentor's prediction
         if not segmentor:
             loss = sum(out.pow(2).mean() for out in model(images))
@@ -102,13 +123,15 @@ def measure(args, chunk_bytes):
             output_shape = list(results[0].pred_sem_seg.shape)
         else:
             loss, _ = model.parse_losses(model.loss(images, samples))
+    synchronize(device)
     forward = time.perf_counter() - start
     backward = 0.
     if not args.inference:
         start = time.perf_counter()
         loss.backward()
+        synchronize(device)
         backward = time.perf_counter() - start
-    peak = _max_rss_bytes()
+    peak = _peak_bytes(device)
     return dict(rss_before=before, peak_rss=peak, increase=peak - before,
                 forward_s=forward, backward_s=backward,
                 output_shape=output_shape, threads=torch.get_num_threads())
@@ -118,7 +141,8 @@ def run_variant(args, variant):
     """Run one variant in a fresh interpreter; returns its measurements."""
     command = [sys.executable, __file__, '--size', str(args.size[0]),
                str(args.size[1]), '--batch', str(args.batch),
-               '--chunk-bytes', str(args.chunk_bytes), '--worker', variant]
+               '--chunk-bytes', str(args.chunk_bytes), '--worker', variant,
+               '--device', str(args.device), '--dtype', args.dtype]
     command += ['--config', args.config] if args.config else [
         '--arch', args.arch]
     command += ['--with-cp'] * args.with_cp + ['--inference'] * args.inference
@@ -155,7 +179,9 @@ def parse_args():
     parser.add_argument('--variants', nargs='+', choices=VARIANTS,
                         default=list(VARIANTS))
     parser.add_argument('--worker', choices=VARIANTS, help=argparse.SUPPRESS)
+    add_device_args(parser)
     args = parser.parse_args()
+    check_device_args(parser, args)
     if args.config is not None:
         if '--arch' in sys.argv:
             parser.error('--arch and --config exclude each other: the config '
@@ -178,11 +204,14 @@ def main():
     model = args.config or f'PyramidViG {args.arch}'
     step = ('inference (eval mode, no gradients)' if args.inference else
             'training mode, forward + backward')
+    cpu = args.device.type == 'cpu'
+    where = (f'CPU ({device_name(args.device)}, {os.cpu_count()} cores)'
+             if cpu else device_name(args.device))
     print(f'{model}, batch {args.batch} x 3 x {args.size[1]} x '
           f'{args.size[0]}, {step}{" with_cp" if args.with_cp else ""}, '
-          f'CPU ({cpu_name()}, {os.cpu_count()} cores)')
-    print(f'{"KNN":<28} {"peak RSS":>10} {"increase":>10} {"forward":>9} '
-          f'{"backward":>9}')
+          f'{args.dtype}, {where}')
+    print(f'{"KNN":<28} {"peak RSS" if cpu else "peak GPU":>10} '
+          f'{"increase":>10} {"forward":>9} {"backward":>9}')
     for variant in args.variants:
         result = run_variant(args, variant)
         name = (f'chunked ({args.chunk_bytes / 2**20:g} MiB blocks)'
@@ -192,8 +221,9 @@ def main():
               f'{result["forward_s"]:>8.1f}s {result["backward_s"]:>8.1f}s')
     if result['output_shape']:
         print(f'output shape: {tuple(result["output_shape"])}')
+    before = 'the resident size' if cpu else 'the memory allocated'
     print(f'({result["threads"]} torch threads; "increase" is the peak minus '
-          f'the resident size before the forward)')
+          f'{before} before the forward)')
 
 
 if __name__ == '__main__':

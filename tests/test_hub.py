@@ -21,8 +21,34 @@ MMPRETRAIN_VIGS = {
 
 
 def mmvig_names(task=None):
+    """Names of the models of every metafile (of ``task``'s metafiles)."""
     return {model['Name'] for models in metafiles().values()
-            for model in models if task is None or tasks([model]) == {task}}
+            if task is None or tasks(models) == {task} for model in models}
+
+
+def test_model_index_imports_every_metafile():
+    import yaml
+    index = yaml.safe_load((ROOT / 'model-index.yml').read_text())
+    assert sorted(index['Import']) == sorted(
+        str(path.relative_to(ROOT))
+        for path in (ROOT / 'configs').glob('*/metafile.yml'))
+
+
+def test_classification_metafiles_say_where_weights_come_from():
+    """mmpretrain's style: Converted From (weights and code) for every
+    converted model, Top-5 where the paper publishes it (ViG, Pyramid ViG),
+    a direct Weights URL where its file is known."""
+    classifiers = [model for models in metafiles().values()
+                   if tasks(models) == {CLASSIFICATION} for model in models]
+    assert len(classifiers) == 21  # every arch of mmvig.models.MODEL_NAMES
+    for model in classifiers:
+        source = model['Converted From']
+        assert source['Weights'].startswith('https://'), model['Name']
+        assert source['Code'].startswith('https://github.com/'), model['Name']
+        if model['Name'].startswith(('vig-', 'pvig-')):
+            metrics = model['Results'][0]['Metrics']
+            assert 90 < metrics['Top 5 Accuracy'] < 97, model['Name']
+            assert model['Weights'] == source['Weights']
 
 
 def test_list_models_shows_mmvig_and_mmpretrain_vigs_side_by_side():

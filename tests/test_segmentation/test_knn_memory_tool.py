@@ -4,6 +4,7 @@ import argparse
 import sys
 
 import pytest
+import torch
 
 from ..helpers import ROOT, load_tool
 
@@ -14,7 +15,9 @@ CONFIG = str(ROOT /
 
 def _args(**kwargs):
     return argparse.Namespace(config=CONFIG, arch=None, size=(160, 96),
-                              batch=2, with_cp=False, **kwargs)
+                              batch=2, with_cp=False,
+                              device=torch.device('cpu'), dtype='float32',
+                              **kwargs)
 
 
 def test_measures_a_training_step_and_a_prediction_of_the_input_size():

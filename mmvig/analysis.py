@@ -203,7 +203,12 @@ def train_step(model, inputs, loss_fn, dtype='float32', lr=1e-4):
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     device = inputs.device
-    scaler = torch.amp.GradScaler(device.type, enabled=dtype == 'float16')
+    if hasattr(torch.amp, 'GradScaler'):
+        scaler = torch.amp.GradScaler(device.type,
+                                      enabled=dtype == 'float16')
+    else:  # torch < 2.3 has a CUDA scaler only
+        scaler = torch.cuda.amp.GradScaler(
+            enabled=dtype == 'float16' and device.type == 'cuda')
 
     def step():
         optimizer.zero_grad(set_to_none=True)

@@ -153,9 +153,10 @@ def setup_distributed(cfg):
     dist_cfg['backend'] = 'gloo'  # what the Runner logs as its environment
     if not dist.is_initialized():
         timeout = dist_cfg.get('timeout')
-        dist.init_process_group(
-            'gloo', timeout=datetime.timedelta(seconds=timeout)
-            if timeout else None)
+        # torch < 2.2 refuses timeout=None: leave it out for the default.
+        dist.init_process_group('gloo', **(
+            dict(timeout=datetime.timedelta(seconds=timeout))
+            if timeout else {}))
     wrapper = cfg.get('model_wrapper_cfg') or dict(
         broadcast_buffers=False,
         find_unused_parameters=cfg.get('find_unused_parameters', False))

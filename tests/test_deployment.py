@@ -95,6 +95,20 @@ def test_dynamic_graph_has_symbolic_axes_and_constant_k(dynamic_export):
                                  for b in graph_builders(model)]
 
 
+def test_key_pooling_counts_no_padding(dynamic_export):
+    """The ceil-mode average pooling of keys leaves ``count_include_pad``
+    off: ONNX Runtime 1.20 otherwise divides the edge windows of odd-sized
+    maps by the full window (torch's own answer on newer runtimes)."""
+    _, model, path = dynamic_export
+    pools = [n for n in onnx.load(path).graph.node
+             if n.op_type == 'AveragePool']
+    assert len(pools) == sum(getattr(m, 'reduce_ratio', 1) > 1
+                             for m in model.modules())
+    for node in pools:
+        attributes = {a.name: a.i for a in node.attribute}
+        assert attributes.get('count_include_pad', 0) == 0
+
+
 def test_fixed_graph_has_one_shape_and_constant_k(tmp_path):
     model = small_classifier('pvig')
     path = str(tmp_path / 'fixed.onnx')

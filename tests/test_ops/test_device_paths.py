@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 from torch.overrides import TorchFunctionMode
-from torch.profiler import ProfilerActivity, profile
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from mmvig.models.layers import GraphConv
 from mmvig.ops import gather_neighbours, knn_graph, max_relative
@@ -58,22 +58,30 @@ def test_gather_path_gradcheck():
         lambda a, b: max_relative(a, b, index, 'gather'), (x, y))
 
 
+class OpCounter(TorchDispatchMode):
+    """Counts the ``aten`` ops that reach kernels, by name: the mode sits
+    below autograd, so it sees the forward's and the backward's ops but not
+    what a kernel calls inside. Views (``view``, ``as_strided``...) are
+    metadata only and not counted; a ``reshape`` that copies shows as its
+    ``clone``. On a GPU each counted op is a fixed number of kernel
+    launches."""
+
+    def __init__(self):
+        super().__init__()
+        self.counts = {}
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if not any(r.alias_info is not None and not r.alias_info.is_write
+                   for r in func._schema.returns):
+            name = func.overloadpacket.__name__
+            self.counts[name] = self.counts.get(name, 0) + 1
+        return func(*args, **(kwargs or {}))
+
+
 def count_ops(fn):
-    """Operator calls of ``fn()`` by name, under ``torch.profiler``: the
-    ``aten`` ops called from Python or from autograd nodes, not those an op
-    calls inside (on the CPU these depend on sizes, e.g. ``zero_`` fills
-    small tensors without ``fill_``). On a GPU each is a fixed number of
-    kernel launches."""
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    with OpCounter() as counter:
         fn()
-    counts = {}
-    for event in prof.events():
-        parent = event.cpu_parent
-        while parent is not None and not parent.name.startswith('aten::'):
-            parent = parent.cpu_parent
-        if event.name.startswith('aten::') and parent is None:
-            counts[event.name] = counts.get(event.name, 0) + 1
-    return counts
+    return counter.counts
 
 
 def max_relative_step(batch, nodes, path, channels=16, k=9):
@@ -106,8 +114,9 @@ def graph_conv_step(conv_type, batch, nodes, channels=8):
 
 @pytest.mark.parametrize('conv_type', ['edge', 'sage', 'gin'])
 def test_other_convs_launches_do_not_grow_with_batch_or_nodes(conv_type):
-    small = count_ops(graph_conv_step(conv_type, 1, 16))
-    assert count_ops(graph_conv_step(conv_type, 3, 16)) == small
+    # From batch 2: at batch 1 a reshape is a view, not a copy.
+    small = count_ops(graph_conv_step(conv_type, 2, 16))
+    assert count_ops(graph_conv_step(conv_type, 5, 16)) == small
     assert count_ops(graph_conv_step(conv_type, 2, 200)) == small
 
 
@@ -187,6 +196,9 @@ def test_knn_gemm_full_float32_with_per_backend_flags():
     """With the per-backend ``fp32_precision`` flags set (torch then refuses
     the legacy getter), the GEMM runs with them at ``'ieee'`` and they are
     restored. In a subprocess: the flags would stay mixed in this one."""
+    if not hasattr(torch.backends.mkldnn, 'matmul'):
+        pytest.skip(f'this torch ({torch.__version__}) has no per-backend '
+                    f'fp32_precision flags')
     script = '''
 import torch
 from torch.overrides import TorchFunctionMode

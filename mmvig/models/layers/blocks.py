@@ -85,7 +85,12 @@ class Grapher(nn.Module):
         height, width = x.shape[-2:]
         keys = x
         if self.reduce_ratio > 1:
-            keys = F.avg_pool2d(x, self.reduce_ratio, ceil_mode=True)
+            # Edge windows average their nodes only. With no padding,
+            # count_include_pad changes nothing in PyTorch, but older ONNX
+            # Runtimes (1.20; 1.32 does not) count a ceil-mode overhang as
+            # padding unless it is off.
+            keys = F.avg_pool2d(x, self.reduce_ratio, ceil_mode=True,
+                                count_include_pad=False)
         keys = keys.flatten(2)
         pos = None
         if self.relative_pos:

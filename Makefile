@@ -10,10 +10,15 @@ env:
 demo: env
 	@bash tools/run_demo.sh
 
+# Two pytest-xdist workers, one thread each, a test file to a worker (module
+# fixtures such as the detectors' training run once): 27 min for everything
+# on a 2-core machine where one serial run took 46 (docs/setup.md).
+WORKERS := -n 2 --dist loadfile
+
 # Everything, slow end-to-end tests included: what CI runs.
 test: env
-	@$(PY) -m pytest -m "slow or not slow" tests
+	@$(PY) -m pytest $(WORKERS) -m "slow or not slow" tests
 
 # The fast unit tests only, for iterating.
 test-fast: env
-	@$(PY) -m pytest tests
+	@$(PY) -m pytest $(WORKERS) tests
